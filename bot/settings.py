@@ -1,0 +1,132 @@
+"""All configuration, read once from the environment and `.env`, validated with clear messages."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IdList = Annotated[frozenset[int], NoDecode]
+
+
+class SettingsError(Exception):
+    """Configuration that cannot be used; the message names each variable and what is wrong."""
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Paths
+    knowledge_dir: Path = Path("knowledge")
+    data_dir: Path = Path("data")
+    prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
+
+    # Telegram
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    admin_user_ids: IdList = frozenset()
+    allowed_user_ids: IdList = frozenset()
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+
+    # LLM (any OpenAI-compatible server)
+    openai_api_key: str = ""
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str = ""
+    llm_timeout: float = Field(30.0, gt=0)
+    llm_max_retries: int = Field(1, ge=0, le=10)
+    llm_temperature: float = Field(0.2, ge=0, le=2)
+
+    # Embeddings and index
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_model: str = ""
+    embed_max_chunks: int = Field(2, ge=0, le=100)
+    chroma_host: str = ""
+    chroma_port: int = Field(8000, ge=1, le=65535)
+
+    # Answers
+    top_k: int = Field(4, ge=1, le=20)
+    relevance_floor: float = Field(0.35, ge=0, le=1)
+    emergency_number: str = ""
+    crisis_line: str = ""
+
+    # Conversation limits
+    history_turns: int = Field(6, ge=0, le=50)
+    history_chars: int = Field(4000, ge=0)
+    max_message_chars: int = Field(4000, ge=10)
+    rate_limit_per_minute: int = Field(6, ge=1)
+
+    # Logging
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_message_text: bool = False
+
+    @field_validator("admin_user_ids", "allowed_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            bad = [p for p in parts if not p.lstrip("-").isdigit()]
+            if bad:
+                raise ValueError(f"not a numeric Telegram user id: {', '.join(bad)}")
+            return frozenset(int(p) for p in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("knowledge_dir", "data_dir", "prompts_dir")
+    @classmethod
+    def _must_be_a_folder(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def embedding_model_name(self) -> str:
+        """The embedding model actually used, with the provider's default filled in."""
+        if self.embedding_model:
+            return self.embedding_model
+        return "text-embedding-3-small" if self.embedding_provider == "openai" else "all-MiniLM-L6-v2"
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an LLM is configured; without one the bot answers extractively."""
+        return bool(self.openai_api_key)
+
+
+def _describe(error: ValidationError) -> str:
+    lines = ["Invalid configuration:"]
+    for item in error.errors():
+        name = str(item["loc"][0]).upper() if item["loc"] else "?"
+        given = item.get("input")
+        shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  {name}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings now; raise SettingsError naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
