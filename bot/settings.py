@@ -99,7 +99,9 @@ class Settings(BaseSettings):
         """The embedding model actually used, with the provider's default filled in."""
         if self.embedding_model:
             return self.embedding_model
-        return "text-embedding-3-small" if self.embedding_provider == "openai" else "all-MiniLM-L6-v2"
+        if self.embedding_provider == "openai":
+            return "text-embedding-3-small"
+        return "all-MiniLM-L6-v2"
 
     @property
     def llm_enabled(self) -> bool:

@@ -1,0 +1,157 @@
+"""The answer engine: triage, standalone question, hybrid retrieval, grounded LLM or extractive
+answer, code-side checks. Knows nothing of Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from bot.answer import KIND_LABEL, Answer, Source, check_citations, compose
+from bot.extractive import best_passage, extractive_body
+from bot.knowledge_base import KnowledgeBase
+from bot.llm import answer_chain, condense_chain, make_chat_model
+from bot.prompts import Prompts
+from bot.retrieval import Retriever
+from bot.settings import Settings
+from bot.standalone import rule_standalone
+from bot.triage import Triage, load_default
+
+log = logging.getLogger(__name__)
+
+Turn = tuple[str, str]  # ("user" | "assistant", text)
+CONDENSE_TIMEOUT = 8.0
+
+
+class Engine:
+    """Turns a message and the conversation so far into a safe, grounded Answer."""
+
+    def __init__(self, settings: Settings, *, kb: KnowledgeBase | None = None,
+                 chat_model: BaseChatModel | None = None, triage: Triage | None = None,
+                 prompts: Prompts | None = None) -> None:
+        self.settings = settings
+        self.kb = kb or KnowledgeBase(settings)
+        self.retriever = Retriever(self.kb)
+        self.prompts = prompts or Prompts.load(settings)
+        self.triage = triage or load_default()
+        self.chat_model = chat_model if chat_model is not None else make_chat_model(settings)
+
+    async def answer(self, message: str, history: Sequence[Turn] = ()) -> Answer:
+        """The complete answer to a message."""
+        final = None
+        async for event in self.stream(message, history):
+            final = event
+        assert isinstance(final, Answer)
+        return final
+
+    async def stream(self, message: str, history: Sequence[Turn] = ()
+                     ) -> AsyncIterator[str | Answer]:
+        """Text as it is generated, then the complete Answer as the last item."""
+        triage = self.triage.classify(message)
+        if triage.level == "emergency":
+            # Code only: no retrieval, no LLM on this path.
+            body = self.prompts.emergency
+            if triage.category == "suicide_self_harm":
+                body = f"{self.prompts.crisis}\n\n{body}"
+            log.info("emergency triage (%s, rule %s)", triage.category, triage.matched)
+            yield self._final(body, "emergency", "emergency", triage.category)
+            return
+        notice = self.prompts.urgent if triage.level == "urgent" else ""
+        if notice:
+            yield notice + "\n\n"
+        question = await self._standalone(message, history)
+        result = await asyncio.to_thread(self.retriever.search, question,
+                                         self.settings.top_k * 3)
+        if result.version is None:
+            yield self._final(self.prompts.empty_kb, "empty_kb", triage.level, triage.category,
+                              notice=notice, question=question)
+            return
+        grounded = [h for h in result.hits
+                    if h.record.answer.strip() and h.similarity >= self.settings.relevance_floor]
+        grounded = grounded[: self.settings.top_k]
+        if not grounded:
+            yield self._final(self.prompts.no_match, "no_match", triage.level, triage.category,
+                              notice=notice, question=question, version=result.version)
+            return
+        sources = [Source.from_record(n, h.record, h.score, h.similarity)
+                   for n, h in enumerate(grounded, start=1)]
+        records = {h.record.id: h.record for h in grounded}
+        for source in sources:
+            source.passage = best_passage(records[source.id].answer, result.query)
+        body, mode = "", "extractive"
+        if self.chat_model is not None:
+            async for piece in self._generate(question, history, sources, records):
+                if isinstance(piece, str):
+                    yield piece
+                else:
+                    body = piece[0]
+            if body.strip():
+                mode = "llm"
+        if mode == "llm":
+            body = check_citations(body, len(sources))
+        else:
+            body = extractive_body(sources, records, result.query, self.prompts.offline)
+        yield self._final(body, mode, triage.level, triage.category, notice=notice,
+                          sources=sources, question=question, version=result.version)
+
+    def _final(self, body: str, mode: str, level: str, category: str, *, notice: str = "",
+               sources: list[Source] | None = None, question: str = "",
+               version: str | None = None) -> Answer:
+        text = compose(body, self.prompts.disclaimer, notice, sources)
+        return Answer(text=text, triage=level, mode=mode, body=body.strip(),
+                      disclaimer=self.prompts.disclaimer, notice=notice, category=category,
+                      sources=sources or [], standalone_question=question, index_version=version)
+
+    async def _standalone(self, message: str, history: Sequence[Turn]) -> str:
+        """A follow-up rewritten as a standalone question (LLM if there is one, else a rule)."""
+        if not any(role == "user" for role, _ in history):
+            return message
+        if self.chat_model is not None:
+            transcript = "\n".join(f"{role}: {text}" for role, text in history[-6:])
+            try:
+                chain = condense_chain(self.chat_model, self.prompts)
+                async with asyncio.timeout(min(CONDENSE_TIMEOUT, self.settings.llm_timeout)):
+                    rewritten = await chain.ainvoke({"history": transcript, "question": message})
+                rewritten = rewritten.strip().strip('"')
+                if 3 <= len(rewritten) <= 1000:
+                    return rewritten
+            except Exception as error:  # noqa: BLE001 - any LLM failure falls back to the rule
+                log.warning("condensing with the LLM failed (%s); using the rule",
+                            type(error).__name__)
+        return rule_standalone(message, history)
+
+    async def _generate(self, question: str, history: Sequence[Turn], sources: list[Source],
+                        records: dict) -> AsyncIterator[str | tuple[str]]:
+        """Stream the LLM's answer; on failure or timeout yield nothing more (caller falls back)."""
+        numbered = "\n\n".join(
+            f"[{s.number}] ({KIND_LABEL.get(s.kind, s.kind)}"
+            + (f", Dr. {s.doctor}, {s.department}" if s.doctor else "")
+            + f") {s.title}\n{records[s.id].answer[:2500]}"
+            for s in sources
+        )
+        messages: list[BaseMessage] = [
+            HumanMessage(text) if role == "user" else AIMessage(text)
+            for role, text in history[-self.settings.history_turns:]
+        ]
+        chain = answer_chain(self.chat_model, self.prompts)
+        budget = self.settings.llm_timeout * (self.settings.llm_max_retries + 1) + 2
+        started = time.monotonic()
+        pieces: list[str] = []
+        try:
+            async with asyncio.timeout(budget):
+                async for chunk in chain.astream(
+                    {"sources": numbered, "question": question, "history": messages}
+                ):
+                    if chunk:
+                        pieces.append(chunk)
+                        yield chunk
+        except Exception as error:  # noqa: BLE001 - the person still gets the extractive answer
+            log.warning("LLM failed after %.1f s (%s: %s); answering from the replies instead",
+                        time.monotonic() - started, type(error).__name__, str(error)[:200])
+            yield ("",)
+            return
+        yield ("".join(pieces),)

@@ -1,0 +1,272 @@
+"""Build a new index version from corpus files, verify it, and switch to it atomically."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import resource
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot import vectors
+from bot.chroma_store import StoreUnavailable, collection_name, open_client
+from bot.chunking import record_chunks, text_key
+from bot.corpus import discover
+from bot.embeddings import Embedder, make_embedder
+from bot.index_store import IndexRoot, IndexVersion, Manifest, write_version
+from bot.keyword_index import KeywordIndex
+from bot.records import ParsedFile, Record, Rejection
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class IngestError(Exception):
+    """Nothing changed: the reason is in the message."""
+
+
+@dataclass
+class FileReport:
+    """What happened to one source file."""
+
+    path: str
+    status: str  # added / changed / unchanged / removed / broken / partial
+    records: int
+    rejected: int = 0
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ingest, for people (str) and programs (to_json)."""
+
+    status: str = "failed"  # updated / unchanged / failed
+    version: str | None = None
+    previous: str | None = None
+    records: int = 0
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    rejected: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    peak_memory_mb: float = 0.0
+    files: list[FileReport] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 all taken, 1 some files or lines rejected, 2 nothing changed because of an error."""
+        if self.status == "failed":
+            return 2
+        return 1 if self.rejections else 0
+
+    def to_json(self) -> dict:
+        """A plain dict for --json."""
+        data = {k: v for k, v in self.__dict__.items() if k not in ("files", "rejections")}
+        data["files"] = [f.__dict__ for f in self.files]
+        data["rejections"] = [
+            {"file": r.file, "line": r.line, "element": r.element, "reason": r.reason}
+            for r in self.rejections
+        ]
+        data["exit_code"] = self.exit_code
+        return data
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:32]
+
+
+def _gather(paths: list[Path], knowledge_dir: Path) -> tuple[list[ParsedFile], list[str], dict]:
+    """Parse every path; file paths are relative to the knowledge folder when inside it."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise IngestError(
+            f"not found: {', '.join(missing)} (put corpus files in KNOWLEDGE_DIR; "
+            "see knowledge/README.md)"
+        )
+    parsed: list[ParsedFile] = []
+    skipped: list[str] = []
+    hashes: dict[str, str] = {}
+    home = knowledge_dir.resolve()
+    for path in paths:
+        real = path.resolve()
+        root = home if real == home or home in real.parents else None
+        files, skip = discover([path], root=root)
+        parsed.extend(files)
+        skipped.extend(skip)
+    for pf in parsed:
+        real = Path(pf.path) if Path(pf.path).is_absolute() else None
+        location = real or (home / pf.path if (home / pf.path).exists() else Path(pf.path))
+        hashes[pf.path] = _file_hash(location) if location.exists() else ""
+    parsed.sort(key=lambda pf: pf.path)
+    return parsed, skipped, hashes
+
+
+def _resolve(parsed: list[ParsedFile], active: IndexVersion | None, report: IngestReport):
+    """Pick the records of the new version; keep a broken file's previous records."""
+    taken: dict[str, Record] = {}
+    owner: dict[str, str] = {}
+    old_files = active.files() if active else {}
+    for pf in parsed:
+        report.rejections.extend(pf.rejections)
+        records = list(pf.records)
+        if (pf.fatal or pf.rejections) and pf.path in old_files:
+            new_ids = {r.id for r in records}
+            kept = [r for r in active.iter_records(pf.path) if r.id not in new_ids]
+            if kept:
+                log.warning("%s has errors: keeping its %d previous records", pf.path, len(kept))
+            records.extend(kept)
+        for record in records:
+            if record.id in taken:
+                report.rejections.append(
+                    Rejection(pf.path, f"duplicate id {record.id} (kept the one in "
+                              f"{owner[record.id]})")
+                )
+                continue
+            taken[record.id] = record
+            owner[record.id] = pf.path
+    report.rejected = len(report.rejections)
+    return list(taken.values())
+
+
+def _file_reports(parsed, hashes, active, counts) -> tuple[list[FileReport], dict[str, dict]]:
+    old = active.files() if active else {}
+    reports, table = [], {}
+    for pf in parsed:
+        bad = len(pf.rejections)
+        if pf.fatal:
+            status = "broken"
+        elif pf.path not in old:
+            status = "added"
+        elif bad:
+            status = "partial"
+        else:
+            status = "unchanged" if old[pf.path]["hash"] == hashes[pf.path] else "changed"
+        reports.append(FileReport(pf.path, status, counts.get(pf.path, 0), bad))
+        table[pf.path] = {"hash": hashes[pf.path], "status": status,
+                          "records": counts.get(pf.path, 0)}
+    seen = {pf.path for pf in parsed}
+    reports.extend(FileReport(p, "removed", 0) for p in sorted(set(old) - seen))
+    return reports, table
+
+
+def _lock(root: IndexRoot):  # noqa: ANN202 - an open file
+    root.path.mkdir(parents=True, exist_ok=True)
+    handle = open(root.lock_file, "w")  # noqa: SIM115 - held for the whole ingest
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise IngestError("another ingest is running; try again when it has finished") from None
+    return handle
+
+
+def ingest(
+    settings: Settings,
+    paths: list[Path] | None = None,
+    *,
+    embedder: Embedder | None = None,
+    client=None,  # noqa: ANN001 - a chromadb client; tests pass a server's
+    progress: bool | None = None,
+) -> IngestReport:
+    """Parse, embed what is new, build and verify a version, switch to it; never raises."""
+    started = time.perf_counter()
+    report = IngestReport()
+    root = IndexRoot(settings.data_dir)
+    try:
+        lock = _lock(root)
+    except (IngestError, OSError) as error:
+        report.error = str(error)
+        return report
+    try:
+        _build(settings, paths or [settings.knowledge_dir], root, report, embedder, client,
+               progress)
+    except (IngestError, StoreUnavailable) as error:
+        report.status, report.error = "failed", str(error)
+    except Exception as error:  # an unexpected failure must still leave the index as it was
+        log.exception("ingest failed")
+        report.status, report.error = "failed", f"{type(error).__name__}: {error}"
+    finally:
+        lock.close()
+        report.seconds = round(time.perf_counter() - started, 2)
+        report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return report
+
+
+def _build(settings, paths, root, report, embedder, client, progress) -> None:  # noqa: ANN001
+    pointer = root.pointer()
+    active = root.open(pointer["version"]) if pointer.get("version") else None
+    report.previous = active.name if active else None
+    parsed, report.skipped, hashes = _gather(paths, settings.knowledge_dir)
+    if not parsed:
+        where = ", ".join(str(p) for p in paths)
+        kept = f"; the active index ({active.manifest.records} records) was left as it is" \
+            if active else ""
+        raise IngestError(f"no corpus files found in {where}{kept} (see knowledge/README.md)")
+    records = _resolve(parsed, active, report)
+    hashed = [(r, r.content_hash()) for r in records]
+    old = active.record_hashes() if active else {}
+    new_ids = {r.id for r in records}
+    for record, digest in hashed:
+        if record.id not in old:
+            report.added += 1
+        elif old[record.id][0] != digest:
+            report.changed += 1
+        else:
+            report.unchanged += 1
+    report.removed = len(set(old) - new_ids)
+    report.records = len(records)
+    counts = Counter(r.source_file for r in records)
+    report.files, file_table = _file_reports(parsed, hashes, active, counts)
+
+    embedder = embedder or make_embedder(settings)
+    model = embedder.name
+    same_model = active is not None and active.manifest.model == model
+    nothing_new = not (report.added or report.changed or report.removed)
+    if same_model and nothing_new and active.files().keys() == file_table.keys():
+        report.status, report.version = "unchanged", active.name
+        report.previous = pointer.get("previous")
+        return
+
+    chunks = [(text_key(model, text), r.id, part, text) for r in records
+              for part, text in record_chunks(r, settings.embed_max_chunks)]
+    client = client or open_client(settings)
+    collection, report.embedded, report.reused = vectors.store_chunks(
+        client, embedder, chunks, progress=progress
+    )
+    version = root.next_version()
+    building = root.building_dir(version)
+    kinds = Counter(r.kind for r in records)
+    manifest = Manifest(
+        version=version, created=datetime.now(UTC).isoformat(timespec="seconds"),
+        model=model, dimension=embedder.dimension, collection=collection_name(model),
+        records=len(records), chunks=len(chunks), kinds=dict(sorted(kinds.items())),
+        by_file=dict(sorted(counts.items())), sources=[str(p) for p in paths],
+    )
+    keyword = KeywordIndex.build([r.id for r in records], [keyword_text(r) for r in records])
+    write_version(building, manifest, hashed, [(k, rid, part) for k, rid, part, _ in chunks],
+                  file_table, keyword)
+    vectors.verify(IndexVersion(building), collection, chunks)
+    building.rename(root.path / version)
+    root.switch(version, report.previous)
+    report.status, report.version = "updated", version
+    keep = {version} | ({report.previous} if report.previous else set())
+    root.prune(keep)
+    vectors.collect_garbage(collection, [root.open(v) for v in sorted(keep)])
+
+
+def keyword_text(record: Record) -> str:
+    """The text BM25 sees for a record."""
+    return " ".join(p for p in (record.title, record.question, record.answer) if p)

@@ -1,0 +1,47 @@
+"""Shared fixtures: settings in a temporary data folder, the fake embedder, shared data paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from bot.settings import Settings, load_settings  # noqa: E402
+from tests.fakes.embedder import FakeEmbedder  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SAMPLE_PAGE = SHARED / "samples" / "qa-page-muscle-twitching.txt"
+MEDQUAD = SHARED / "data" / "medquad"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the developer's .env or keys."""
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "TELEGRAM_", "CHROMA_", "EMBEDDING_")) or name in (
+            "ADMIN_USER_IDS", "ALLOWED_USER_IDS", "DATA_DIR", "KNOWLEDGE_DIR", "WEBHOOK_URL",
+        ):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+
+
+@pytest.fixture
+def knowledge_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, knowledge_dir: Path) -> Settings:
+    return load_settings(data_dir=tmp_path / "data", knowledge_dir=knowledge_dir)
+
+
+@pytest.fixture
+def embedder() -> FakeEmbedder:
+    return FakeEmbedder()
