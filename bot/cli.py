@@ -15,7 +15,8 @@ from bot.settings import Settings, SettingsError, get_settings
 def setup_logging(level: str) -> None:
     """Plain log lines on stderr; libraries kept quiet."""
     logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
     )
     for noisy in ("httpx", "httpcore", "chromadb", "telegram.ext", "openai", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
