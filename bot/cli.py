@@ -88,5 +88,78 @@ def rollback() -> None:
     click.echo(f"active version is now {active} (was {previous}; `rollback` again to undo)")
 
 
+def _engine(settings: Settings):  # noqa: ANN202
+    from bot.engine import Engine
+    from bot.index_store import IndexUnusable
+    from bot.prompts import PromptError
+
+    try:
+        return Engine(settings)
+    except (IndexUnusable, PromptError, ValueError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("message")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def ask(message: str, as_json: bool) -> None:
+    """Answer one MESSAGE on the console."""
+    import asyncio
+
+    from bot.index_store import IndexUnusable
+
+    settings = load()
+    try:
+        answer = asyncio.run(_engine(settings).answer(message))
+    except IndexUnusable as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2) if as_json
+               else answer.text)
+
+
+@main.command()
+def chat() -> None:
+    """Talk to the bot in the terminal (same engine and history rules as Telegram)."""
+    from bot.chat import run_chat
+
+    settings = load()
+    sys.exit(run_chat(settings, _engine(settings)))
+
+
+@main.command()
+@click.argument("message", required=False)
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL of {\"id\", \"text\"} objects; prints one JSON line per input.")
+def triage(message: str | None, path: Path | None) -> None:
+    """Print the triage level (emergency / urgent / routine) of MESSAGE or of every line of FILE."""
+    from bot.triage import load_default
+
+    rules = load_default()
+    if path is None:
+        if message is None:
+            raise click.UsageError("give a MESSAGE or --file F.jsonl")
+        click.echo(rules.classify(message).level)
+        return
+    failed = False
+    with open(path, encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                text = item["text"]
+                if not isinstance(text, str):
+                    raise TypeError("'text' is not a string")
+            except (ValueError, KeyError, TypeError) as error:
+                click.echo(f"{path}:{number}: skipped: {error}", err=True)
+                failed = True
+                continue
+            level = rules.classify(text).level
+            click.echo(json.dumps({"id": item.get("id"), "level": level}, ensure_ascii=False))
+    sys.exit(1 if failed else 0)
+
+
 if __name__ == "__main__":
     main()
