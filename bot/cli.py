@@ -161,5 +161,43 @@ def triage(message: str | None, path: Path | None) -> None:
     sys.exit(1 if failed else 0)
 
 
+@main.group(name="eval")
+def evaluate_group() -> None:
+    """Measure the bot against benchmarks."""
+
+
+@evaluate_group.command(name="liveqa")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--run-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a TREC run (top 100 records per question) to this file.")
+@click.option("--query", "field", type=click.Choice(["message", "paraphrase", "summary"]),
+              default="message", show_default=True,
+              help="Query with subject + message (the real input) or a human rewrite.")
+@click.option("--tag", default="symptom-bot", show_default=True, help="Run tag in the TREC file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the measures as JSON.")
+def eval_liveqa(folder: Path, run_out: Path | None, field: str, tag: str, as_json: bool) -> None:
+    """Score retrieval on LiveQA-Med questions (FOLDER has questions.jsonl and qrels.tsv)."""
+    from bot.evaluation import format_measures
+    from bot.index_store import IndexUnusable
+    from bot.knowledge_base import KnowledgeBase
+    from bot.liveqa import run_liveqa, save_run
+    from bot.retrieval import Retriever
+
+    settings = load()
+    try:
+        measures, run, latencies = run_liveqa(Retriever(KnowledgeBase(settings)), folder, field)
+    except (IndexUnusable, ValueError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    if run_out:
+        save_run(run, run_out, tag)
+    ordered = sorted(latencies)
+    measures["latency_p50_ms"] = round(ordered[len(ordered) // 2], 2) if ordered else 0.0
+    if as_json:
+        click.echo(json.dumps(measures, indent=2))
+    else:
+        click.echo(format_measures(measures))
+
+
 if __name__ == "__main__":
     main()
