@@ -120,6 +120,14 @@ def ask(message: str, as_json: bool) -> None:
 
 
 @main.command()
+def run() -> None:
+    """Start the Telegram bot (long polling, or a webhook when WEBHOOK_URL is set)."""
+    from bot.telegram import run_bot
+
+    sys.exit(run_bot(load()))
+
+
+@main.command()
 def chat() -> None:
     """Talk to the bot in the terminal (same engine and history rules as Telegram)."""
     from bot.chat import run_chat

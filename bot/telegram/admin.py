@@ -1,0 +1,112 @@
+"""Operators' services: the background reload (one at a time) and the statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from telegram import Bot
+from telegram.constants import ParseMode
+
+from bot.ingest import IngestReport
+from bot.knowledge_base import status as index_status
+from bot.settings import Settings
+from bot.telegram.render import escape, pack
+from bot.telegram.storage import Stats
+
+log = logging.getLogger(__name__)
+
+IngestFn = Callable[[Settings], IngestReport]
+MAX_LISTED = 20
+
+
+class Reloader:
+    """Runs the CLI's ingestion in a worker thread; a second one while it runs is refused."""
+
+    def __init__(self, settings: Settings, ingest_fn: IngestFn) -> None:
+        self.settings = settings
+        self.ingest_fn = ingest_fn
+        self.running = False
+
+    def claim(self) -> bool:
+        """Take the reload slot; False when a reload is already running."""
+        if self.running:
+            return False
+        self.running = True
+        return True
+
+    async def run(self) -> IngestReport:
+        """Ingest now (the slot must be claimed); other chats are answered meanwhile."""
+        try:
+            report = await asyncio.to_thread(self.ingest_fn, self.settings)
+        finally:
+            self.running = False
+        log.info("reload: %s (version %s, +%d ~%d -%d, %d rejected)%s", report.status,
+                 report.version, report.added, report.changed, report.removed, report.rejected,
+                 f": {report.error}" if report.error else "")
+        return report
+
+
+async def reload_and_report(reloader: Reloader, bot: Bot, chat_id: int) -> None:
+    """Run a claimed reload, then send its outcome to the chat that asked for it."""
+    report = await reloader.run()
+    for part in reload_report(report):
+        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+
+
+def _files(report: IngestReport, statuses: tuple[str, ...]) -> list[str]:
+    return [f.path for f in report.files if f.status in statuses]
+
+
+def reload_report(report: IngestReport) -> list[str]:
+    """The outcome of a reload as Telegram HTML messages."""
+    if report.status == "failed":
+        kept = f" Version {escape(report.previous)} stays active." if report.previous else ""
+        return [f"❌ <b>Reload failed; nothing changed.</b>{kept}\n"
+                f"Reason: {escape((report.error or 'unknown')[:3000])}"]
+    if report.status == "unchanged":
+        head = (f"✅ <b>Reload done: nothing changed.</b> Version {escape(str(report.version))} "
+                f"stays active ({report.records:,} records).")
+    else:
+        was = f", was {escape(report.previous)}" if report.previous else ""
+        head = (f"✅ <b>Reload done: now version {escape(str(report.version))}</b>{was}; "
+                f"{report.records:,} records in {report.seconds:.1f} s.")
+    lines = [head, "",
+             f"Records: {report.added:,} added, {report.changed:,} changed, "
+             f"{report.removed:,} removed, {report.rejected:,} rejected."]
+    for label, statuses in (("Added files", ("added",)), ("Changed files", ("changed",)),
+                            ("Removed files", ("removed",)),
+                            ("Files with problems", ("broken", "partial"))):
+        paths = _files(report, statuses)
+        if paths:
+            shown = ", ".join(escape(p[:150]) for p in paths[:MAX_LISTED])
+            more = f" and {len(paths) - MAX_LISTED} more" if len(paths) > MAX_LISTED else ""
+            lines.append(f"<b>{label}:</b> {shown}{more}")
+    if report.rejections:
+        lines += ["", f"<b>Rejected ({len(report.rejections)}):</b>"]
+        lines += [f"• {escape(str(r)[:500])}" for r in report.rejections[:MAX_LISTED]]
+        if len(report.rejections) > MAX_LISTED:
+            lines.append(f"… and {len(report.rejections) - MAX_LISTED} more "
+                         "(run `symptom-bot ingest` for the full list)")
+    if report.skipped:
+        lines.append(f"<b>Skipped (not a corpus format):</b> {len(report.skipped)} file(s)")
+    return pack(lines, separator="\n")
+
+
+async def stats_text(settings: Settings, stats: Stats) -> str:
+    """/stats as Telegram HTML: usage and the active index."""
+    try:
+        info = await asyncio.to_thread(index_status, settings)
+        index = (f"version {escape(str(info['version']))}, {info['records']:,} records, "
+                 f"{info['chunks']:,} embedded texts, built {escape(str(info['built']))}"
+                 if info.get("version") else "empty (run /reload after adding corpus files)")
+    except Exception as error:  # noqa: BLE001 - statistics must not fail on a broken index
+        index = f"unreadable ({escape(type(error).__name__)}: {escape(str(error))[:300]})"
+    return (
+        "📊 <b>Statistics</b>\n"
+        f"People: {stats.people:,}\n"
+        f"Questions: {stats.questions_today:,} today, {stats.questions_total:,} in total\n"
+        f"Feedback: 👍 {stats.thumbs_up:,}, 👎 {stats.thumbs_down:,}\n"
+        f"Index: {index}"
+    )

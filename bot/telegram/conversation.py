@@ -1,0 +1,139 @@
+"""The people-facing services: answering a question, the buttons, /new and /forget."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+)
+from telegram.constants import ChatType, ParseMode
+
+from bot.telegram import render, texts
+from bot.telegram.services import Services
+from bot.telegram.streaming import NO_PREVIEWS, Preview, Target, stream, typing
+
+log = logging.getLogger(__name__)
+
+
+def keyboard(answer_id: str, with_sources: bool, vote: int = 0) -> InlineKeyboardMarkup:
+    """👍 / 👎 (the chosen one ticked) and, when the answer cites any, Sources."""
+    rows = [[
+        InlineKeyboardButton("👍 ✓" if vote == 1 else "👍", callback_data=f"fb:{answer_id}:up"),
+        InlineKeyboardButton("👎 ✓" if vote == -1 else "👎", callback_data=f"fb:{answer_id}:down"),
+    ]]
+    if with_sources:
+        rows.append([InlineKeyboardButton("📚 Sources", callback_data=f"src:{answer_id}")])
+    return InlineKeyboardMarkup(rows)
+
+
+def _target(message: Message) -> Target:
+    return Target(message.chat.id, message.chat.type == ChatType.PRIVATE, message.message_id,
+                  message.message_thread_id if message.is_topic_message else None)
+
+
+async def answer_question(s: Services, bot: Bot, message: Message, user_id: int,
+                          text: str) -> None:
+    """Answer one question, honouring the length, the rate and one-answer-at-a-time rules."""
+    shown = f": {text!r}" if s.settings.log_message_text else ""
+    log.info("question from user %s in chat %s (%d chars)%s", user_id, message.chat.id,
+             len(text), shown)
+    if len(text) > s.settings.max_message_chars:
+        await message.reply_text(texts.TOO_LONG.format(length=len(text),
+                                                       limit=s.settings.max_message_chars))
+        return
+    if s.turns.closing:
+        await message.reply_text(texts.SHUTTING_DOWN)
+        return
+    if s.engine.triage.classify(text).level == "emergency":
+        await _answer(s, bot, message, user_id, text)  # at once: no queue, no rate limit
+        return
+    wait = s.rate.check(user_id)
+    if wait:
+        log.info("user %s rate-limited for %.0f s", user_id, wait)
+        await message.reply_text(texts.RATE_LIMITED.format(count=s.rate.per_minute,
+                                                           seconds=max(1, round(wait))))
+        return
+    if s.turns.busy(user_id):
+        if s.turns.full(user_id):
+            await message.reply_text(texts.QUEUE_FULL)
+            return
+        await message.reply_text(texts.ONE_MOMENT)
+    async with s.turns.turn(user_id):
+        await _answer(s, bot, message, user_id, text)
+
+
+async def _answer(s: Services, bot: Bot, message: Message, user_id: int, text: str) -> None:
+    started = time.monotonic()
+    chat_id = message.chat.id
+    target = _target(message)
+    history = s.store.history(chat_id, user_id, s.settings.history_turns,
+                              s.settings.history_chars)
+    s.store.count_question(user_id)
+    preview = Preview(bot, target, s.stream, s.pacer, message.message_id)
+    async with typing(bot, target, s.stream.typing_interval):
+        answer = await stream(s.engine.stream(text, history), preview)
+    sources = [asdict(source) for source in answer.sources]
+    answer_id = s.store.save_answer(chat_id, user_id, answer.triage, answer.mode, sources)
+    parts = render.answer_parts(answer)
+    await preview.finish(parts, keyboard(answer_id, bool(sources)))
+    s.store.add_turns(chat_id, user_id, [("user", text), ("assistant", answer.body)],
+                      keep=s.settings.history_turns)
+    log.info("answered user %s in chat %s: %s/%s, %d chars in %d part(s), %d sources, %.2f s",
+             user_id, chat_id, answer.triage, answer.mode, len(answer.text), len(parts),
+             len(sources), time.monotonic() - started)
+
+
+async def record_feedback(s: Services, query: CallbackQuery) -> None:
+    """Store a 👍 / 👎, acknowledge it and tick the chosen button."""
+    _, answer_id, value = (query.data or "fb::").split(":", 2)
+    vote = 1 if value == "up" else -1
+    if s.store.answer_sources(answer_id) is None:
+        await query.answer(texts.ANSWER_GONE, show_alert=True)
+        return
+    changed = s.store.vote(answer_id, query.from_user.id, vote)
+    log.info("feedback %+d from user %s on answer %s", vote, query.from_user.id, answer_id)
+    await query.answer(texts.FEEDBACK_THANKS[vote] if changed else texts.FEEDBACK_SAME)
+    if changed and query.message is not None:
+        with_sources = bool(s.store.answer_sources(answer_id))
+        await query.edit_message_reply_markup(keyboard(answer_id, with_sources, vote))
+
+
+async def show_sources(s: Services, bot: Bot, query: CallbackQuery) -> None:
+    """Send the cited doctors' replies in detail, under the answer."""
+    answer_id = (query.data or "src:").split(":", 1)[1]
+    sources = s.store.answer_sources(answer_id)
+    if sources is None or query.message is None:
+        await query.answer(texts.ANSWER_GONE, show_alert=True)
+        return
+    await query.answer(texts.SOURCES_SENT)
+    chat = query.message.chat
+    reply = ReplyParameters(query.message.message_id, allow_sending_without_reply=True)
+    for index, part in enumerate(render.sources_parts(sources)):
+        await bot.send_message(chat.id, part, parse_mode=ParseMode.HTML,
+                               reply_parameters=reply if index == 0 else None,
+                               link_preview_options=NO_PREVIEWS)
+
+
+def new_conversation(s: Services, chat_id: int, user_id: int) -> str:
+    """Forget the person's conversation in this chat (/new)."""
+    deleted = s.store.clear_history(chat_id, user_id)
+    log.info("user %s started a new conversation in chat %s (%d turns dropped)", user_id,
+             chat_id, deleted)
+    return texts.NEW
+
+
+def forget_person(s: Services, user_id: int) -> str:
+    """Delete everything stored about a person (/forget)."""
+    known = s.store.knows(user_id)
+    s.store.forget(user_id)
+    s.rate.forget(user_id)
+    log.info("user %s asked to be forgotten (%s)", user_id, "done" if known else "nothing stored")
+    return texts.FORGOTTEN if known else texts.NOTHING_TO_FORGET

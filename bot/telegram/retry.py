@@ -1,0 +1,102 @@
+"""Bot API flood control: wait `retry_after` and send again (bounded); an overall pace."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import logging
+import time
+import warnings
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+# Methods that put something in front of people; Telegram paces these (about 30 per second).
+PACED = frozenset({"sendmessage", "editmessagetext", "editmessagereplymarkup",
+                   "sendmessagedraft", "sendchataction"})
+
+
+class Skipped(TelegramError):
+    """An optional request (a preview, a typing action) was skipped to stay under the pace."""
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """`RetryAfter.retry_after` in seconds (PTB 22 returns an int or a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+class RetryingRateLimiter(BaseRateLimiter[dict]):
+    """Retries a request Telegram answered with 429 after `retry_after`, at most `max_retries`
+    times and only for waits up to `max_wait` s; paces visible calls to `per_second` overall.
+
+    Per-call options (`rate_limit_args=`): `{"max_retries": 0}` never retries, and
+    `{"optional": True}` raises `Skipped` instead of waiting for the pace.
+    """
+
+    def __init__(self, max_retries: int = 3, max_wait: float = 60.0,
+                 per_second: float = 30.0) -> None:
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+        self.per_second = per_second
+        self.retries: list[tuple[str, float]] = []
+        self._tokens = per_second
+        self._stamp = time.monotonic()
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def _take(self, reserve: float) -> float:
+        """Take a token, leaving `reserve`; 0 when one was free, else the seconds to wait."""
+        now = time.monotonic()
+        self._tokens = min(self.per_second, self._tokens + (now - self._stamp) * self.per_second)
+        self._stamp = now
+        if self._tokens >= 1 + reserve:
+            self._tokens -= 1
+            return 0.0
+        return (1 + reserve - self._tokens) / self.per_second
+
+    async def _pace(self, endpoint: str, optional: bool) -> None:
+        if endpoint.lower() not in PACED:
+            return
+        # optional calls never use the last half of the budget: answers come first
+        while (wait := self._take(self.per_second / 2 if optional else 0)) > 0:
+            if optional:
+                raise Skipped(f"{endpoint} skipped to keep under {self.per_second:g} calls/s")
+            await asyncio.sleep(wait)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Send, and on 429 wait and send again."""
+        options = rate_limit_args or {}
+        retries = options.get("max_retries", self.max_retries)
+        attempt = 0
+        while True:
+            await self._pace(endpoint, bool(options.get("optional")))
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                delay = retry_after_seconds(error)
+                if attempt >= retries or delay > self.max_wait:
+                    raise
+                attempt += 1
+                self.retries.append((endpoint, delay))
+                log.warning("Telegram flood control on %s: retrying in %.1f s (%d/%d)",
+                            endpoint, delay, attempt, retries)
+                await asyncio.sleep(delay)
