@@ -8,22 +8,42 @@ from bot.answer import Source
 from bot.keyword_index import tokenize
 from bot.records import Record
 
-_SENTENCES = re.compile(r"(?<=[.!?。！？])\s*|\n+")
+_BOUNDARY = re.compile(r"[.!?。！？][\"”’)\]]*(\s+|(?=[^\x00-\x7f]))|\n+")
 MAX_QUOTES = 3
 SENTENCES_PER_QUOTE = 3
 MAX_QUOTE_CHARS = 500
+# A doctor's conclusion and advice are what a worried person needs most from a reply.
+_ADVICE = re.compile(
+    r"\b(recommend|suggest|advis|should|must|see a|visit|consult|seek|unlikely|not the|"
+    r"no need|is not|are not|don't|do not|emergency|as soon as)|建議|應該|就醫|門診|不是|不需要|"
+    r"\b(recomiendo|recomendable|debe|consulte|acuda|no es)\b",
+    re.IGNORECASE,
+)
+ADVICE_BONUS = 1.5
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences with their closing punctuation and quotes kept."""
+    found, start = [], 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end() if match.group(0).startswith("\n") else match.start(1)
+        found.append(text[start:end].strip())
+        start = match.end()
+    found.append(text[start:].strip())
+    return [s for s in found if s]
 
 
 def best_passage(answer: str, query: str, sentences: int = SENTENCES_PER_QUOTE) -> str:
     """The answer's sentences that share most words with the query, in their own order."""
-    parts = [s.strip() for s in _SENTENCES.split(answer) if s and len(s.strip()) > 1]
+    parts = [s for s in split_sentences(answer) if len(s) > 1]
     if not parts:
         return ""
     wanted = set(tokenize(query))
     scored = []
     for position, sentence in enumerate(parts):
-        overlap = len(wanted & set(tokenize(sentence)))
-        scored.append((overlap, -position, position))
+        score = len(wanted & set(tokenize(sentence)))
+        score += ADVICE_BONUS if _ADVICE.search(sentence) else 0.0
+        scored.append((score, -position, position))
     chosen = sorted(p for _, _, p in sorted(scored, reverse=True)[:sentences])
     pieces: list[str] = []
     for i, position in enumerate(chosen):

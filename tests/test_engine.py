@@ -166,7 +166,7 @@ async def test_urgent_message_gets_the_notice_on_top(index_dir):
 async def test_follow_up_is_condensed_by_the_llm_with_history(index_dir):
     history = [("user", TWITCH), ("assistant", "Twitching is often benign [1].")]
     replies = ["Could breathing weakness with muscle twitching be ALS?", "Breathing [1]."]
-    async with FakeOpenAI(replies) as llm:
+    async with FakeOpenAI(list(replies)) as llm:  # the fake consumes its list
         engine = engine_for(index_dir, llm)
         answer = await engine.answer("what about the breathing part?", history)
         condense, final = llm.chat_requests
