@@ -12,11 +12,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bot.settings import Settings, load_settings  # noqa: E402
 from tests.fakes.embedder import FakeEmbedder  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SAMPLE_PAGE = SHARED / "samples" / "qa-page-muscle-twitching.txt"
-MEDQUAD = SHARED / "data" / "medquad"
+from tests.shared_paths import MEDQUAD, SAMPLE_PAGE, SHARED  # noqa: E402, F401
 
 
 @pytest.fixture(autouse=True)
