@@ -41,16 +41,24 @@ def open_client(settings: Settings):  # noqa: ANN201 - chromadb's ClientAPI
         raise StoreUnavailable(f"Chroma at {where} is not usable: {error}") from error
 
 
-def collection_name(model: str) -> str:
-    """The vector collection for one embedding model (vectors are keyed by text hash)."""
+ROLES = {"q": "questions", "t": "titles", "a": "answers"}
+
+
+def collection_prefix(model: str) -> str:
+    """The prefix of one embedding model's vector collections."""
     slug = re.sub(r"[^a-zA-Z0-9]+", "-", model).strip("-").lower()[:40] or "model"
     return f"vectors-{slug}"
 
 
-def vector_collection(client, model: str, dimension: int):  # noqa: ANN001, ANN201
-    """Get or create the content-addressed vector collection for a model, cosine space."""
+def role_of(part: str) -> str:
+    """'q', 't' or 'a' for a chunk part such as 'q', 't', 'a3'."""
+    return part[0]
+
+
+def vector_collection(client, model: str, dimension: int, role: str):  # noqa: ANN001, ANN201
+    """Get or create one role's content-addressed vector collection for a model (cosine)."""
     return client.get_or_create_collection(
-        collection_name(model),
+        f"{collection_prefix(model)}-{ROLES[role]}",
         embedding_function=None,  # never let Chroma's default (downloading) model run
         configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
         metadata={"model": model, "dimension": dimension},

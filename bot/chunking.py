@@ -46,8 +46,11 @@ def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
 
 
 def record_chunks(record: Record, max_answer_chunks: int) -> list[tuple[str, str]]:
-    """(part, text) pairs to embed: 'q' for the question, 'a0', 'a1', ... for the answer."""
+    """(part, text) pairs to embed: 'q' the question, 't' the title (the focus, shared by the
+    records of one document), 'a0', 'a1', ... the answer."""
     parts = [("q", question_text(record))]
+    if record.title.strip():
+        parts.append(("t", record.title.strip()))
     if record.answer.strip() and max_answer_chunks > 0:
         for n, chunk in enumerate(split_chunks(record.answer)[:max_answer_chunks]):
             parts.append((f"a{n}", chunk))

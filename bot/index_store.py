@@ -21,7 +21,8 @@ _VERSION = re.compile(r"^v(\d{6})$")
 
 SCHEMA = """
 CREATE TABLE records (id TEXT PRIMARY KEY, pos INTEGER, hash TEXT, kind TEXT,
-                      source_file TEXT, data TEXT);
+                      source_file TEXT, title TEXT, data TEXT);
+CREATE INDEX records_title ON records(title);
 CREATE TABLE chunks (key TEXT, record_id TEXT, part TEXT);
 CREATE INDEX chunks_key ON chunks(key);
 CREATE TABLE files (path TEXT PRIMARY KEY, hash TEXT, status TEXT, records INTEGER);
@@ -123,8 +124,42 @@ class IndexVersion:
 
     @cached_property
     def keyword(self) -> KeywordIndex:
-        """The BM25 index, loaded on first use."""
+        """BM25 over title, question and answer, loaded on first use."""
         return KeywordIndex.load(self.folder / "bm25")
+
+    @cached_property
+    def keyword_questions(self) -> KeywordIndex:
+        """BM25 over title and question only (consumer questions match questions best)."""
+        return KeywordIndex.load(self.folder / "bm25_questions")
+
+    @cached_property
+    def keyword_titles(self) -> KeywordIndex:
+        """BM25 over the distinct titles (document focus); its ids are the titles."""
+        return KeywordIndex.load(self.folder / "bm25_titles")
+
+    def load_keyword_indexes(self) -> None:
+        """Load every keyword index now rather than on a person's first query."""
+        _ = (self.keyword, self.keyword_questions, self.keyword_titles)
+
+    def titles(self, ids: list[str]) -> dict[str, str]:
+        """Record id -> title, for these ids."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            found.update(self._rows(f"SELECT id, title FROM records WHERE id IN ({marks})", batch))
+        return found
+
+    def records_by_title(self, titles: list[str]) -> dict[str, list[str]]:
+        """For each title, its record ids in index order."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(titles), 500):
+            batch = titles[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            sql = f"SELECT title, id FROM records WHERE title IN ({marks}) ORDER BY pos"
+            for title, rid in self._rows(sql, batch):
+                found.setdefault(title, []).append(rid)
+        return found
 
     def _rows(self, sql: str, args: tuple | list = ()) -> list[tuple]:
         with self._lock:
@@ -192,7 +227,7 @@ def write_version(
     records: list[tuple[Record, str]],
     chunks: list[tuple[str, str, str]],
     files: dict[str, dict],
-    keyword: KeywordIndex,
+    keyword: dict[str, KeywordIndex],
 ) -> None:
     """Write a complete version into folder (records with their hashes, chunk keys, files)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -200,9 +235,10 @@ def write_version(
     try:
         db.executescript(SCHEMA)
         db.executemany(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                (r.id, pos, h, r.kind, r.source_file, json.dumps(r.to_json(), ensure_ascii=False))
+                (r.id, pos, h, r.kind, r.source_file, r.title.strip(),
+                 json.dumps(r.to_json(), ensure_ascii=False))
                 for pos, (r, h) in enumerate(records)
             ),
         )
@@ -214,7 +250,8 @@ def write_version(
         db.commit()
     finally:
         db.close()
-    keyword.save(folder / "bm25")
+    for name, index in keyword.items():
+        index.save(folder / name)
     (folder / "manifest.json").write_text(
         json.dumps(manifest.__dict__, indent=2, ensure_ascii=False), encoding="utf-8"
     )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import vectors
-from bot.chroma_store import StoreUnavailable, collection_name, open_client
+from bot.chroma_store import StoreUnavailable, collection_prefix, open_client
 from bot.chunking import record_chunks, text_key
 from bot.corpus import discover
 from bot.embeddings import Embedder, make_embedder
@@ -243,7 +243,7 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
     chunks = [(text_key(model, text), r.id, part, text) for r in records
               for part, text in record_chunks(r, settings.embed_max_chunks)]
     client = client or open_client(settings)
-    collection, report.embedded, report.reused = vectors.store_chunks(
+    collections, report.embedded, report.reused = vectors.store_chunks(
         client, embedder, chunks, progress=progress
     )
     version = root.next_version()
@@ -251,22 +251,28 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
     kinds = Counter(r.kind for r in records)
     manifest = Manifest(
         version=version, created=datetime.now(UTC).isoformat(timespec="seconds"),
-        model=model, dimension=embedder.dimension, collection=collection_name(model),
+        model=model, dimension=embedder.dimension, collection=collection_prefix(model),
         records=len(records), chunks=len(chunks), kinds=dict(sorted(kinds.items())),
         by_file=dict(sorted(counts.items())), sources=[str(p) for p in paths],
     )
-    keyword = KeywordIndex.build([r.id for r in records], [keyword_text(r) for r in records])
     write_version(building, manifest, hashed, [(k, rid, part) for k, rid, part, _ in chunks],
-                  file_table, keyword)
-    vectors.verify(IndexVersion(building), collection, chunks)
+                  file_table, keyword_indexes(records))
+    vectors.verify(IndexVersion(building), collections, chunks)
     building.rename(root.path / version)
     root.switch(version, report.previous)
     report.status, report.version = "updated", version
     keep = {version} | ({report.previous} if report.previous else set())
     root.prune(keep)
-    vectors.collect_garbage(collection, [root.open(v) for v in sorted(keep)])
+    vectors.collect_garbage(collections, [root.open(v) for v in sorted(keep)])
 
 
-def keyword_text(record: Record) -> str:
-    """The text BM25 sees for a record."""
-    return " ".join(p for p in (record.title, record.question, record.answer) if p)
+def keyword_indexes(records: list[Record]) -> dict[str, KeywordIndex]:
+    """The BM25 indexes of a version: whole records, questions only, and distinct titles."""
+    ids = [r.id for r in records]
+    titles = sorted({r.title.strip() for r in records if r.title.strip()})
+    whole = [" ".join((r.title, r.question, r.answer)) for r in records]
+    return {
+        "bm25": KeywordIndex.build(ids, whole),
+        "bm25_questions": KeywordIndex.build(ids, [f"{r.title} {r.question}" for r in records]),
+        "bm25_titles": KeywordIndex.build(titles, titles),
+    }

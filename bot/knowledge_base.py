@@ -22,7 +22,7 @@ class KnowledgeBase:
         self.root = IndexRoot(settings.data_dir)
         self._embedder = embedder
         self._client = client
-        self._collection = None
+        self._collections: dict[tuple[str, str], object] = {}
         self._version: IndexVersion | None = None
         self._stamp: tuple | None = None
         self._lock = threading.Lock()
@@ -52,7 +52,7 @@ class KnowledgeBase:
                 version = self.root.open(pointer["version"]) if pointer.get("version") else None
                 if version is not None:
                     self._check_model(version)
-                    version.keyword  # noqa: B018 - load before it serves, not on a user's query
+                    version.load_keyword_indexes()  # before it serves, not on a query
                 old, self._version, self._stamp = self._version, version, stamp
                 if old is not None and version is not None and old.name != version.name:
                     log.info("knowledge base switched from %s to %s", old.name, version.name)
@@ -67,14 +67,15 @@ class KnowledgeBase:
                 f"{wanted!r} is configured: run `symptom-bot ingest` to re-embed the knowledge base"
             )
 
-    def collection(self, version: IndexVersion):  # noqa: ANN201
-        """The Chroma collection holding a version's vectors."""
-        if self._collection is None or self._collection.name != version.manifest.collection:
+    def collection(self, version: IndexVersion, role: str = "q"):  # noqa: ANN201
+        """The Chroma collection holding one role ('q', 't', 'a') of a version's vectors."""
+        slot = (version.manifest.collection, role)
+        if slot not in self._collections:
             self._client = self._client or open_client(self.settings)
-            self._collection = vector_collection(
-                self._client, version.manifest.model, version.manifest.dimension
+            self._collections[slot] = vector_collection(
+                self._client, version.manifest.model, version.manifest.dimension, role
             )
-        return self._collection
+        return self._collections[slot]
 
 
 def status(settings: Settings) -> dict:

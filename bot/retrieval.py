@@ -1,9 +1,19 @@
-"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank, per record."""
+"""Hybrid retrieval: ranked lists from Chroma and BM25, fused by weighted reciprocal rank.
+
+The lists (measured on LiveQA-Med DEV, see bench/experiments.md):
+- dense: the message against record questions (consumer questions match questions best);
+- keywords over whole records, and over titles + questions;
+- focus: the message against document titles (dense + BM25), each title expanded to its
+  records in document order, so the sections of the right document come up together.
+Answer-chunk vectors, when EMBED_MAX_CHUNKS > 0, form one more list with its own weight.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from bot import vectors
 from bot.index_store import IndexVersion
@@ -13,10 +23,19 @@ from bot.records import Record
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
-# Doctor replies are the primary grounding; background material ranks a little lower.
-KIND_WEIGHT = {"doctor_reply": 1.0, "qa": 1.0, "question_only": 0.95, "excerpt": 0.85,
-               "article": 0.8}
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Weights and depths of the fused lists."""
+
+    rrf_k: int = 60
+    depth: int = 200
+    focus_titles: int = 50
+    weight_dense: float = 1.0
+    weight_keyword: float = 1.0
+    weight_keyword_questions: float = 1.0
+    weight_focus: float = 1.0
+    weight_answers: float = 0.0
 
 
 @dataclass
@@ -25,9 +44,9 @@ class Hit:
 
     record: Record
     score: float  # fused score, higher is better
-    similarity: float = 0.0  # best cosine similarity of any of its vectors (0 if none)
-    keyword: float = 0.0  # BM25 score (0 if not among the keyword hits)
-    matched_parts: list[str] = field(default_factory=list)
+    similarity: float = 0.0  # cosine similarity of its question or title to the query
+    keyword: float = 0.0  # BM25 score over the whole record (0 if not among the keyword hits)
+    lists: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -39,12 +58,23 @@ class SearchResult:
     query: str
 
 
+def fuse(ranked: dict[str, list[str]], weights: dict[str, float], k: int) -> dict[str, float]:
+    """Weighted reciprocal-rank fusion of ranked id lists."""
+    scores: dict[str, float] = {}
+    for name, ids in ranked.items():
+        weight = weights.get(name, 0.0)
+        if weight:
+            for rank, rid in enumerate(ids):
+                scores[rid] = scores.get(rid, 0.0) + weight / (k + rank + 1)
+    return scores
+
+
 class Retriever:
     """Finds the records that best match a message in the active index version."""
 
-    def __init__(self, kb: KnowledgeBase, depth: int = 60) -> None:
+    def __init__(self, kb: KnowledgeBase, config: RetrievalConfig | None = None) -> None:
         self.kb = kb
-        self.depth = depth
+        self.config = config or RetrievalConfig()
 
     def search(self, message: str, limit: int = 10) -> SearchResult:
         """Top records for a message, best first."""
@@ -52,33 +82,65 @@ class Retriever:
         query = clean_query(message)
         if version is None or not query:
             return SearchResult([], version.name if version else None, query)
-        depth = max(self.depth, limit)
-        dense = self._dense(version, query, depth)
+        cfg = self.config
+        depth = max(cfg.depth, limit)
+        vector = self.kb.embedder.embed([query])[0]
+        dense = self._dense(version, vector, "q", depth)
         keyword = version.keyword.search(query, limit=depth)
-        fused: dict[str, float] = {}
-        for rank, (rid, _sim) in enumerate(dense):
-            fused[rid] = fused.get(rid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        for rank, (rid, _score) in enumerate(keyword):
-            fused[rid] = fused.get(rid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        ranked = {
+            "dense": [rid for rid, _ in dense],
+            "keyword": [rid for rid, _ in keyword],
+            "keyword_questions": [rid for rid, _ in
+                                  version.keyword_questions.search(query, limit=depth)],
+        }
+        ranked["focus"], focus_similarity = self._focus(version, vector, query, depth)
+        if cfg.weight_answers:
+            ranked["answers"] = [rid for rid, _ in self._dense(version, vector, "a", depth)]
+        weights = {"dense": cfg.weight_dense, "keyword": cfg.weight_keyword,
+                   "keyword_questions": cfg.weight_keyword_questions,
+                   "focus": cfg.weight_focus, "answers": cfg.weight_answers}
+        fused = fuse(ranked, weights, cfg.rrf_k)
+        best = sorted(fused, key=lambda rid: (-fused[rid], rid))[:limit]
+        records = version.records(best)
         similarity = dict(dense)
         bm25 = dict(keyword)
-        records = version.records(list(fused))
-        hits = [
-            Hit(record=records[rid],
-                score=fused[rid] * KIND_WEIGHT.get(records[rid].kind, 0.8),
-                similarity=similarity.get(rid, 0.0), keyword=bm25.get(rid, 0.0))
-            for rid in fused if rid in records
-        ]
-        hits.sort(key=lambda h: (-h.score, h.record.id))
-        return SearchResult(hits[:limit], version.name, query)
+        hits = [Hit(record=records[rid], score=fused[rid],
+                    similarity=similarity.get(rid, focus_similarity.get(rid, 0.0)),
+                    keyword=bm25.get(rid, 0.0),
+                    lists=[name for name, ids in ranked.items() if rid in ids])
+                for rid in best if rid in records]
+        return SearchResult(hits, version.name, query)
 
-    def _dense(self, version: IndexVersion, query: str, depth: int) -> list[tuple[str, float]]:
-        vector = self.kb.embedder.embed([query])[0]
-        found = vectors.search(self.kb.collection(version), vector, depth * 2)
+    def _dense(self, version: IndexVersion, vector: np.ndarray, role: str, depth: int
+               ) -> list[tuple[str, float]]:
+        """Records ranked by their best vector of one role."""
+        found = vectors.search(self.kb.collection(version, role), vector, depth)
         owners = version.chunk_owners([key for key, _ in found])
         best: dict[str, float] = {}
         for key, sim in found:
-            for rid, _part in owners.get(key, ()):  # keys of other versions have no owner here
-                if sim > best.get(rid, -1.0):
+            for rid, part in owners.get(key, ()):  # keys of other versions have no owner here
+                if part[0] == role and sim > best.get(rid, -1.0):
                     best[rid] = sim
         return sorted(best.items(), key=lambda item: -item[1])[:depth]
+
+    def _focus(self, version: IndexVersion, vector: np.ndarray, query: str, depth: int
+               ) -> tuple[list[str], dict[str, float]]:
+        """Records of the documents whose title best matches the message, and the similarity
+        of their title."""
+        cfg = self.config
+        found = vectors.search(self.kb.collection(version, "t"), vector, cfg.focus_titles * 2)
+        owners = version.chunk_owners([key for key, _ in found])
+        one_owner = {key: owners[key][0][0] for key, _ in found if key in owners}
+        titles_of = version.titles(list(one_owner.values()))
+        by_title: dict[str, float] = {}
+        for key, sim in found:
+            title = titles_of.get(one_owner.get(key, ""), "")
+            if title and title not in by_title:
+                by_title[title] = sim
+        keyword_titles = [t for t, _ in version.keyword_titles.search(query, cfg.focus_titles)]
+        fused = fuse({"dense": list(by_title)[: cfg.focus_titles], "keyword": keyword_titles},
+                     {"dense": 1.0, "keyword": 1.0}, cfg.rrf_k)
+        titles = sorted(fused, key=lambda t: -fused[t])[: cfg.focus_titles]
+        members = version.records_by_title(titles)
+        similarity = {rid: by_title.get(t, 0.0) for t in titles for rid in members.get(t, ())}
+        return [rid for t in titles for rid in members.get(t, ())][:depth], similarity

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # Embeddings and index
     embedding_provider: Literal["local", "openai"] = "local"
     embedding_model: str = ""
-    embed_max_chunks: int = Field(2, ge=0, le=100)
+    embed_max_chunks: int = Field(0, ge=0, le=100)
     chroma_host: str = ""
     chroma_port: int = Field(8000, ge=1, le=65535)
 

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from bot.chroma_store import vector_collection
+from bot.chroma_store import ROLES, role_of, vector_collection
 from bot.embeddings import Embedder
 
 log = logging.getLogger(__name__)
@@ -54,33 +54,46 @@ def _present(collection, keys: list[str]) -> set[str]:  # noqa: ANN001
 
 
 def store_chunks(client, embedder: Embedder, chunks: list[tuple[str, str, str, str]],  # noqa: ANN001
-                 progress: bool | None = None):  # noqa: ANN201
-    """Embed the chunk texts Chroma does not hold yet; return (collection, embedded, reused)."""
-    texts = {key: text for key, _rid, _part, text in chunks}
+                 progress: bool | None = None) -> tuple[dict, int, int]:
+    """Embed the texts Chroma does not hold yet; return (collections by role, embedded, reused)."""
     if not embedder.dimension:
         embedder.embed(["dimension probe"])
-    collection = vector_collection(client, embedder.name, embedder.dimension)
-    keys = list(texts)
-    present = _present(collection, keys)
-    missing = [k for k in keys if k not in present]
+    wanted: dict[str, dict[str, str]] = {}
+    for key, _rid, part, text in chunks:
+        wanted.setdefault(role_of(part), {})[key] = text
+    collections = {role: vector_collection(client, embedder.name, embedder.dimension, role)
+                   for role in ROLES}
+    missing: dict[str, list[str]] = {}
+    texts: dict[str, str] = {}
+    reused = 0
+    for role, keyed in wanted.items():
+        present = _present(collections[role], list(keyed))
+        reused += len(present)
+        for key, text in keyed.items():
+            if key not in present:
+                missing.setdefault(key, []).append(role)
+                texts[key] = text
     # Shortest first: batches of similar length waste less padding.
-    missing.sort(key=lambda k: len(texts[k]))
-    bar = _Progress(len(missing), progress)
+    order = sorted(missing, key=lambda k: len(texts[k]))
+    bar = _Progress(len(order), progress)
     add_batch = max(1, min(client.get_max_batch_size(), 4096))
     try:
-        for start in range(0, len(missing), EMBED_BATCH * 4):
-            batch = missing[start : start + EMBED_BATCH * 4]
+        for start in range(0, len(order), EMBED_BATCH * 4):
+            batch = order[start : start + EMBED_BATCH * 4]
             matrix = embedder.embed([texts[k] for k in batch])
-            for at in range(0, len(batch), add_batch):
-                end = at + add_batch
-                collection.add(ids=batch[at:end], embeddings=matrix[at:end])
+            for role in ROLES:
+                rows = [n for n, key in enumerate(batch) if role in missing[key]]
+                for at in range(0, len(rows), add_batch):
+                    picked = rows[at : at + add_batch]
+                    collections[role].add(ids=[batch[n] for n in picked],
+                                          embeddings=matrix[picked])
             bar.update(len(batch))
     finally:
         bar.close()
-    return collection, len(missing), len(keys) - len(missing)
+    return collections, len(order), reused
 
 
-def verify(version, collection, chunks: list[tuple[str, str, str, str]]) -> None:  # noqa: ANN001
+def verify(version, collections: dict, chunks: list[tuple[str, str, str, str]]) -> None:  # noqa: ANN001
     """Counts match and a few records find their own question vector and keywords."""
     if version.manifest.records != len(version.record_hashes()):
         raise VerificationFailed("record count in the records table differs from the manifest")
@@ -89,35 +102,39 @@ def verify(version, collection, chunks: list[tuple[str, str, str, str]]) -> None
         return
     step = max(1, len(questions) // 3)
     for key, rid, text in questions[::step][:3]:
-        stored = collection.get(ids=[key], include=["embeddings"])
+        stored = collections["q"].get(ids=[key], include=["embeddings"])
         if not stored["ids"]:
             raise VerificationFailed(f"vector for record {rid} is missing from Chroma")
-        found = collection.query(query_embeddings=np.asarray(stored["embeddings"][:1]),
-                                 n_results=10, include=["distances"])
+        found = collections["q"].query(query_embeddings=np.asarray(stored["embeddings"][:1]),
+                                       n_results=10, include=["distances"])
         if key not in found["ids"][0]:
             raise VerificationFailed(f"probe query for record {rid} did not find it")
         if not version.keyword.search(text, limit=10):
             raise VerificationFailed(f"keyword probe for record {rid} found nothing")
 
 
-def collect_garbage(collection, versions: list) -> int:  # noqa: ANN001
+def collect_garbage(collections: dict, versions: list) -> int:  # noqa: ANN001
     """Delete vectors no kept version refers to (left by old versions or interrupted builds)."""
-    referenced: set[str] = set()
+    referenced: dict[str, set[str]] = {role: set() for role in ROLES}
     for version in versions:
-        referenced |= version.chunk_keys()
-    stale: list[str] = []
-    offset = 0
-    while True:
-        page = collection.get(include=[], limit=GET_BATCH * 4, offset=offset)["ids"]
-        if not page:
-            break
-        stale.extend(k for k in page if k not in referenced)
-        offset += len(page)
-    for start in range(0, len(stale), GET_BATCH):
-        collection.delete(ids=stale[start : start + GET_BATCH])
-    if stale:
-        log.info("removed %d vectors no version uses", len(stale))
-    return len(stale)
+        for key, _rid, part in version.chunk_rows():
+            referenced[role_of(part)].add(key)
+    removed = 0
+    for role, collection in collections.items():
+        stale: list[str] = []
+        offset = 0
+        while True:
+            page = collection.get(include=[], limit=GET_BATCH * 4, offset=offset)["ids"]
+            if not page:
+                break
+            stale.extend(k for k in page if k not in referenced[role])
+            offset += len(page)
+        for start in range(0, len(stale), GET_BATCH):
+            collection.delete(ids=stale[start : start + GET_BATCH])
+        removed += len(stale)
+    if removed:
+        log.info("removed %d vectors no version uses", removed)
+    return removed
 
 
 def search(collection, query: np.ndarray, limit: int) -> list[tuple[str, float]]:  # noqa: ANN001
