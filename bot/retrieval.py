@@ -29,7 +29,8 @@ class RetrievalConfig:
     """Weights and depths of the fused lists."""
 
     rrf_k: int = 60
-    depth: int = 200
+    depth: int = 300
+    dense_depth: int = 300
     focus_titles: int = 50
     weight_dense: float = 1.0
     weight_keyword: float = 1.0
@@ -85,7 +86,7 @@ class Retriever:
         cfg = self.config
         depth = max(cfg.depth, limit)
         vector = self.kb.embedder.embed([query])[0]
-        dense = self._dense(version, vector, "q", depth)
+        dense = self._dense(version, vector, "q", max(cfg.dense_depth, limit))
         keyword = version.keyword.search(query, limit=depth)
         ranked = {
             "dense": [rid for rid, _ in dense],
@@ -95,7 +96,8 @@ class Retriever:
         }
         ranked["focus"], focus_similarity = self._focus(version, vector, query, depth)
         if cfg.weight_answers:
-            ranked["answers"] = [rid for rid, _ in self._dense(version, vector, "a", depth)]
+            answers = self._dense(version, vector, "a", max(cfg.dense_depth, limit))
+            ranked["answers"] = [rid for rid, _ in answers]
         weights = {"dense": cfg.weight_dense, "keyword": cfg.weight_keyword,
                    "keyword_questions": cfg.weight_keyword_questions,
                    "focus": cfg.weight_focus, "answers": cfg.weight_answers}
