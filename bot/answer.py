@@ -39,14 +39,19 @@ class Source:
     score: float
     similarity: float
     passage: str = ""
+    origin: str = ""  # where a reference answer comes from (e.g. NINDS); never a patient
 
     @classmethod
     def from_record(cls, number: int, record: Record, score: float, similarity: float) -> Source:
         """Attribution only where the record is a doctor's own words."""
         attributed = record.kind in ("doctor_reply", "excerpt")
+        # A reference answer is best named by the question it answers.
+        title = record.title or record.question[:80]
+        if record.kind == "qa" and 0 < len(record.question) <= 120:
+            title = record.question
         return cls(
-            number=number, id=record.id, kind=record.kind,
-            title=record.title or record.question[:80],
+            number=number, id=record.id, kind=record.kind, title=title,
+            origin=(record.extra or {}).get("source", "") if not attributed else "",
             doctor=record.doctor if attributed else "",
             department=record.department if attributed else "",
             hospital=record.hospital if attributed else "",
@@ -62,7 +67,8 @@ class Source:
             lead = "Excerpt of a reply by " if self.kind == "excerpt" else ""
             return f"[{self.number}] {lead}{who}{when}: “{self.title}”"
         label = KIND_LABEL.get(self.kind, self.kind).capitalize()
-        return f"[{self.number}] {label}: “{self.title}”"
+        origin = f" ({self.origin})" if self.origin else ""
+        return f"[{self.number}] {label}{origin}: “{self.title}”"
 
 
 @dataclass

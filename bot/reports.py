@@ -50,7 +50,8 @@ def format_status(info: dict) -> str:
                 f"`symptom-bot ingest`.\n  index: {info['index_path']}")
     lines = [
         f"Active version: {info['version']} (previous: {info['previous'] or 'none'})",
-        f"  records: {info['records']:,} in {info['chunks']:,} embedded texts",
+        f"  records: {info['records']:,} ({info['chunks']:,} embedded texts; "
+        "identical texts share a vector)",
         f"  embedding model: {info['embedding_model']} ({info['dimension']} dimensions)",
         f"  built: {info['built']}",
         f"  index: {info['index_path']}",
