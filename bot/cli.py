@@ -18,7 +18,8 @@ def setup_logging(level: str) -> None:
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
-    for noisy in ("httpx", "httpcore", "chromadb", "telegram.ext", "openai", "urllib3"):
+    for noisy in ("httpx", "httpx2", "httpcore", "chromadb", "telegram.ext", "openai", "urllib3",
+                  "bm25s"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

@@ -79,6 +79,8 @@ def extractive_body(sources: list[Source], records: dict[str, Record], query: st
         passage = source.passage or best_passage(record.answer, query)
         if not passage:
             continue
+        if (record.extra or {}).get("truncated") and not passage.endswith("…"):
+            passage += " …"  # the corpus itself cut this excerpt short
         blocks.append(f"[{source.number}] {_attribution(source, record)}:\n“{passage}”")
         if len(blocks) > MAX_QUOTES:
             break
