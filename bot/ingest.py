@@ -243,8 +243,14 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
     chunks = [(text_key(model, text), r.id, part, text) for r in records
               for part, text in record_chunks(r, settings.embed_max_chunks)]
     client = client or open_client(settings)
-    collections, report.embedded, report.reused = vectors.store_chunks(
-        client, embedder, chunks, progress=progress
+    collections = vectors.open_collections(client, embedder)
+    # Vectors no kept version uses go first: a killed ingest can leave some half-written.
+    kept = [root.open(v) for v in (pointer.get("version"), pointer.get("previous"))
+            if v and v in root.versions()]
+    vectors.collect_garbage(collections, kept)
+    report.embedded, report.reused = vectors.store_chunks(
+        collections, embedder, chunks, progress=progress,
+        add_batch=max(1, min(client.get_max_batch_size(), 4096)),
     )
     version = root.next_version()
     building = root.building_dir(version)

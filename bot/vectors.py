@@ -53,16 +53,21 @@ def _present(collection, keys: list[str]) -> set[str]:  # noqa: ANN001
     return found
 
 
-def store_chunks(client, embedder: Embedder, chunks: list[tuple[str, str, str, str]],  # noqa: ANN001
-                 progress: bool | None = None) -> tuple[dict, int, int]:
-    """Embed the texts Chroma does not hold yet; return (collections by role, embedded, reused)."""
+def open_collections(client, embedder: Embedder) -> dict:  # noqa: ANN001
+    """The embedder's collections, one per role."""
     if not embedder.dimension:
         embedder.embed(["dimension probe"])
+    return {role: vector_collection(client, embedder.name, embedder.dimension, role)
+            for role in ROLES}
+
+
+def store_chunks(collections: dict, embedder: Embedder,
+                 chunks: list[tuple[str, str, str, str]], progress: bool | None = None,
+                 add_batch: int = 4096) -> tuple[int, int]:
+    """Embed the texts Chroma does not hold yet; return (embedded, reused)."""
     wanted: dict[str, dict[str, str]] = {}
     for key, _rid, part, text in chunks:
         wanted.setdefault(role_of(part), {})[key] = text
-    collections = {role: vector_collection(client, embedder.name, embedder.dimension, role)
-                   for role in ROLES}
     missing: dict[str, list[str]] = {}
     texts: dict[str, str] = {}
     reused = 0
@@ -76,7 +81,6 @@ def store_chunks(client, embedder: Embedder, chunks: list[tuple[str, str, str, s
     # Shortest first: batches of similar length waste less padding.
     order = sorted(missing, key=lambda k: len(texts[k]))
     bar = _Progress(len(order), progress)
-    add_batch = max(1, min(client.get_max_batch_size(), 4096))
     try:
         for start in range(0, len(order), EMBED_BATCH * 4):
             batch = order[start : start + EMBED_BATCH * 4]
@@ -90,7 +94,7 @@ def store_chunks(client, embedder: Embedder, chunks: list[tuple[str, str, str, s
             bar.update(len(batch))
     finally:
         bar.close()
-    return collections, len(order), reused
+    return len(order), reused
 
 
 def verify(version, collections: dict, chunks: list[tuple[str, str, str, str]]) -> None:  # noqa: ANN001

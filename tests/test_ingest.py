@@ -189,3 +189,54 @@ def test_switch_is_atomic_for_queries_running_in_other_threads(settings, embedde
         thread.join()
     assert problems == []
     assert len(seen) >= 2
+
+
+KILLED_INGEST = """
+import sys, time
+from pathlib import Path
+from bot.ingest import ingest
+from bot.settings import load_settings
+from tests.fakes.embedder import FakeEmbedder
+
+class SlowEmbedder(FakeEmbedder):
+    def embed(self, texts):
+        Path(sys.argv[2]).touch()  # tell the test that vectors are being written
+        time.sleep(0.3)
+        return super().embed(texts)
+
+root = Path(sys.argv[1])
+settings = load_settings(data_dir=root / "data", knowledge_dir=root / "knowledge")
+ingest(settings, embedder=SlowEmbedder())
+"""
+
+
+def test_a_killed_ingest_leaves_the_active_index_exactly_as_it_was(settings, embedder, corpus,
+                                                                    tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ingest(settings, embedder=embedder)
+    before = (settings.data_dir / "index" / "ACTIVE.json").read_bytes()
+    write_jsonl(corpus, [qa(n) for n in range(1, 3000)])
+    marker = tmp_path / "embedding-started"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_INGEST, str(tmp_path), str(marker)],
+                             cwd=Path(__file__).resolve().parents[1])
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)  # a batch or two of vectors is in Chroma now
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert (settings.data_dir / "index" / "ACTIVE.json").read_bytes() == before
+    version = KnowledgeBase(settings, embedder=embedder).current()
+    assert version.name == "v000001" and version.manifest.records == 5
+    assert version.keyword.search("topic3")[0][0] == "r3"
+    # the next ingest discards what the killed one half-wrote and builds the version
+    report = ingest(settings, embedder=FakeEmbedder())
+    assert report.status == "updated" and report.records == 2999
+    assert report.reused == 10  # the five old records' question and answer vectors
+    assert not list((settings.data_dir / "index").glob(".building-*"))
