@@ -55,7 +55,8 @@ def format_status(info: dict) -> str:
         f"  embedding model: {info['embedding_model']} ({info['dimension']} dimensions)",
         f"  built: {info['built']}",
         f"  index: {info['index_path']}",
-        f"  vectors: {info['vector_store']} (collection {info.get('collection')})",
+        f"  vectors: {info['vector_store']} (collections {info.get('collection')}-questions, "
+        "-titles, -answers)",
         "  by kind: " + ", ".join(f"{k} {v:,}" for k, v in info["kinds"].items()),
         "  by file:",
     ]
