@@ -108,12 +108,13 @@ def ask(message: str, as_json: bool) -> None:
     """Answer one MESSAGE on the console."""
     import asyncio
 
+    from bot.chroma_store import StoreUnavailable
     from bot.index_store import IndexUnusable
 
     settings = load()
     try:
         answer = asyncio.run(_engine(settings).answer(message))
-    except IndexUnusable as error:
+    except (IndexUnusable, StoreUnavailable) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2) if as_json
@@ -186,6 +187,7 @@ def evaluate_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the measures as JSON.")
 def eval_liveqa(folder: Path, run_out: Path | None, field: str, tag: str, as_json: bool) -> None:
     """Score retrieval on LiveQA-Med questions (FOLDER has questions.jsonl and qrels.tsv)."""
+    from bot.chroma_store import StoreUnavailable
     from bot.evaluation import format_measures
     from bot.index_store import IndexUnusable
     from bot.knowledge_base import KnowledgeBase
@@ -195,7 +197,7 @@ def eval_liveqa(folder: Path, run_out: Path | None, field: str, tag: str, as_jso
     settings = load()
     try:
         measures, run, latencies = run_liveqa(Retriever(KnowledgeBase(settings)), folder, field)
-    except (IndexUnusable, ValueError) as error:
+    except (IndexUnusable, StoreUnavailable, ValueError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     if run_out:

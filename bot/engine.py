@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]  # ("user" | "assistant", text)
 CONDENSE_TIMEOUT = 8.0
+GROUNDING_ORDER = {"doctor_reply": 0, "qa": 0, "excerpt": 1, "article": 2}
 
 
 class Engine:
@@ -72,7 +73,9 @@ class Engine:
             return
         grounded = [h for h in result.hits
                     if h.record.answer.strip() and h.similarity >= self.settings.relevance_floor]
-        grounded = grounded[: self.settings.top_k]
+        # Doctor replies (and reference answers) ground first; excerpts and articles support.
+        grounded = sorted(grounded[: self.settings.top_k],
+                          key=lambda h: GROUNDING_ORDER.get(h.record.kind, 3))
         if not grounded:
             yield self._final(self.prompts.no_match, "no_match", triage.level, triage.category,
                               notice=notice, question=question, version=result.version)
