@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Sequence
 
@@ -12,6 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from bot.answer import KIND_LABEL, Answer, Source, check_citations, compose
+from bot.corpus.text import detect_language
 from bot.extractive import best_passage, extractive_body
 from bot.knowledge_base import KnowledgeBase
 from bot.llm import answer_chain, condense_chain, make_chat_model
@@ -25,7 +27,24 @@ log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]  # ("user" | "assistant", text)
 CONDENSE_TIMEOUT = 8.0
+_SPANISH = re.compile(
+    r"[ñáéíóú¿¡]|\b(quiero|puedo|tengo|estoy|siento|duele|dolor|pecho|respirar|vivir|morir|"
+    r"ayuda|hijo|hija|mi|muy|pero|porque|para|pienso|matarme|suicidarme)\b",
+    re.IGNORECASE,
+)
 GROUNDING_ORDER = {"doctor_reply": 0, "qa": 0, "excerpt": 1, "article": 2}
+
+
+def _language(message: str, rule: str) -> str:
+    """The person's language for safety texts: the matched rule's (ids start with it), unless
+    an English rule fired on words shared with another language."""
+    from_rule = rule.split(".", 1)[0] if "." in rule else ""
+    if from_rule and from_rule != "en":
+        return from_rule
+    detected = detect_language(message)
+    if detected == "en" and len(_SPANISH.findall(message)) >= 2:  # short Spanish messages
+        return "es"
+    return detected or "en"
 
 
 class Engine:
@@ -53,15 +72,18 @@ class Engine:
                      ) -> AsyncIterator[str | Answer]:
         """Text as it is generated, then the complete Answer as the last item."""
         triage = self.triage.classify(message)
+        language = _language(message, triage.matched)
         if triage.level == "emergency":
             # Code only: no retrieval, no LLM on this path.
-            body = self.prompts.emergency
+            body = self.prompts.text("emergency", language)
             if triage.category == "suicide_self_harm":
-                body = f"{self.prompts.crisis}\n\n{body}"
+                body = f"{self.prompts.text('crisis', language)}\n\n{body}"
             log.info("emergency triage (%s, rule %s)", triage.category, triage.matched)
             yield self._final(body, "emergency", "emergency", triage.category)
             return
-        notice = self.prompts.urgent if triage.level == "urgent" else ""
+        notice = self.prompts.text("urgent", language) if triage.level == "urgent" else ""
+        if triage.level == "urgent" and triage.category == "suicide_self_harm":
+            notice = f"{notice}\n\n{self.prompts.text('crisis', language)}"
         if notice:
             yield notice + "\n\n"
         question = await self._standalone(message, history)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.settings import Settings
@@ -14,6 +14,7 @@ DEFAULT_CRISIS_LINES = (
     "988 (US), 1925 (Taiwan), 116 123 (UK and Ireland), or your local crisis line"
 )
 
+LOCALIZED = ("emergency", "crisis", "urgent")
 REQUIRED = ("system", "answer", "condense", "disclaimer", "emergency", "crisis", "urgent",
             "no_match", "offline", "empty_kb")
 
@@ -36,6 +37,12 @@ class Prompts:
     no_match: str
     offline: str
     empty_kb: str
+    # Emergency, crisis and urgent texts in other languages: {"zh": {"emergency": ...}, ...}
+    localized: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def text(self, name: str, language: str) -> str:
+        """A safety text in the person's language when prompts/ has it, else the default."""
+        return self.localized.get(language, {}).get(name) or getattr(self, name)
 
     @classmethod
     def load(cls, settings: Settings) -> Prompts:
@@ -57,9 +64,15 @@ class Prompts:
         }
         for name in ("emergency", "crisis"):
             texts[name] = texts[name].format(**numbers)
+        localized: dict[str, dict[str, str]] = {}
+        for path in sorted(folder.glob("*.*.md")):
+            name, language = path.stem.split(".", 1)
+            if name in LOCALIZED:
+                text = path.read_text(encoding="utf-8").strip().format(**numbers)
+                localized.setdefault(language, {})[name] = text
         for name, fields in (("answer", ("sources", "question")),
                              ("condense", ("history", "question"))):
             missing = [f for f in fields if "{" + f + "}" not in texts[name]]
             if missing:
                 raise PromptError(f"prompt file {folder / name}.md lacks {missing}")
-        return cls(**texts)
+        return cls(**texts, localized=localized)

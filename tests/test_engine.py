@@ -190,3 +190,17 @@ async def test_empty_knowledge_base_answers_plainly(tmp_path):
     answer = await engine.answer("my head hurts")
     assert answer.mode == "empty_kb"
     assert answer.text.endswith(engine.prompts.disclaimer)
+
+
+@pytest.mark.parametrize(("message", "opening"), [
+    ("me duele mucho el pecho y me falta el aire", "🚨 Lo que describe"),
+    ("我胸口很痛而且喘不過氣", "🚨 您描述的情況"),
+    ("No quiero vivir más, pienso en suicidarme", "💬 Si está pensando"),
+    ("I can't breathe and my lips are turning blue", "🚨 What you describe"),
+])
+async def test_emergency_guidance_comes_in_the_persons_language(index_dir, message, opening):
+    engine = engine_for(index_dir, emergency_number="112")
+    answer = await engine.answer(message)
+    assert answer.triage == "emergency"
+    assert answer.text.startswith(opening) and "112" in answer.text
+    assert_disclaimer_last(engine, answer)
