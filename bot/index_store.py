@@ -18,10 +18,17 @@ from bot.keyword_index import KeywordIndex
 from bot.records import Record
 
 _VERSION = re.compile(r"^v(\d{6})$")
+# Bumped when what a version holds changes, so the next ingest rebuilds even if no record did.
+LAYOUT = 2
+
+
+def title_key(title: str) -> str:
+    """Titles that differ only in case or spacing name the same focus."""
+    return " ".join(title.lower().split())
 
 SCHEMA = """
 CREATE TABLE records (id TEXT PRIMARY KEY, pos INTEGER, hash TEXT, kind TEXT,
-                      source_file TEXT, title TEXT, data TEXT);
+                      source_file TEXT, title TEXT, data TEXT);  -- title: title_key()
 CREATE INDEX records_title ON records(title);
 CREATE TABLE chunks (key TEXT, record_id TEXT, part TEXT);
 CREATE INDEX chunks_key ON chunks(key);
@@ -47,6 +54,7 @@ class Manifest:
     kinds: dict[str, int] = field(default_factory=dict)
     by_file: dict[str, int] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    layout: int = 1
 
 
 class IndexRoot:
@@ -142,7 +150,7 @@ class IndexVersion:
         _ = (self.keyword, self.keyword_questions, self.keyword_titles)
 
     def titles(self, ids: list[str]) -> dict[str, str]:
-        """Record id -> title, for these ids."""
+        """Record id -> title key, for these ids."""
         found: dict[str, str] = {}
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
@@ -151,7 +159,7 @@ class IndexVersion:
         return found
 
     def records_by_title(self, titles: list[str]) -> dict[str, list[str]]:
-        """For each title, its record ids in index order."""
+        """For each title key, its record ids in index order."""
         found: dict[str, list[str]] = {}
         for start in range(0, len(titles), 500):
             batch = titles[start : start + 500]
@@ -237,7 +245,7 @@ def write_version(
         db.executemany(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                (r.id, pos, h, r.kind, r.source_file, r.title.strip(),
+                (r.id, pos, h, r.kind, r.source_file, title_key(r.title),
                  json.dumps(r.to_json(), ensure_ascii=False))
                 for pos, (r, h) in enumerate(records)
             ),

@@ -17,7 +17,7 @@ from bot.chroma_store import StoreUnavailable, collection_prefix, open_client
 from bot.chunking import record_chunks, text_key
 from bot.corpus import discover
 from bot.embeddings import Embedder, make_embedder
-from bot.index_store import IndexRoot, IndexVersion, Manifest, write_version
+from bot.index_store import LAYOUT, IndexRoot, IndexVersion, Manifest, title_key, write_version
 from bot.keyword_index import KeywordIndex
 from bot.records import ParsedFile, Record, Rejection
 from bot.settings import Settings
@@ -233,9 +233,10 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
 
     embedder = embedder or make_embedder(settings)
     model = embedder.name
-    same_model = active is not None and active.manifest.model == model
+    same_build = (active is not None and active.manifest.model == model
+                  and active.manifest.layout == LAYOUT)
     nothing_new = not (report.added or report.changed or report.removed)
-    if same_model and nothing_new and active.files().keys() == file_table.keys():
+    if same_build and nothing_new and active.files().keys() == file_table.keys():
         report.status, report.version = "unchanged", active.name
         report.previous = pointer.get("previous")
         return
@@ -259,7 +260,7 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
         version=version, created=datetime.now(UTC).isoformat(timespec="seconds"),
         model=model, dimension=embedder.dimension, collection=collection_prefix(model),
         records=len(records), chunks=len(chunks), kinds=dict(sorted(kinds.items())),
-        by_file=dict(sorted(counts.items())), sources=[str(p) for p in paths],
+        by_file=dict(sorted(counts.items())), sources=[str(p) for p in paths], layout=LAYOUT,
     )
     write_version(building, manifest, hashed, [(k, rid, part) for k, rid, part, _ in chunks],
                   file_table, keyword_indexes(records))
@@ -275,7 +276,7 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
 def keyword_indexes(records: list[Record]) -> dict[str, KeywordIndex]:
     """The BM25 indexes of a version: whole records, questions only, and distinct titles."""
     ids = [r.id for r in records]
-    titles = sorted({r.title.strip() for r in records if r.title.strip()})
+    titles = sorted({title_key(r.title) for r in records if r.title.strip()})
     whole = [" ".join((r.title, r.question, r.answer)) for r in records]
     return {
         "bm25": KeywordIndex.build(ids, whole),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from functools import cache
@@ -58,6 +59,7 @@ class KeywordIndex:
         """Index texts (one per id)."""
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
         retriever = bm25s.BM25(k1=k1, b=b)
         corpus = [tokenize(t) or ["\u2205"] for t in texts]
         if corpus:
