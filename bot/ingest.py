@@ -249,6 +249,8 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
     kept = [root.open(v) for v in (pointer.get("version"), pointer.get("previous"))
             if v and v in root.versions()]
     vectors.collect_garbage(collections, kept)
+    for handle in kept:
+        handle.close()
     report.embedded, report.reused = vectors.store_chunks(
         collections, embedder, chunks, progress=progress,
         add_batch=max(1, min(client.get_max_batch_size(), 4096)),
@@ -264,13 +266,20 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
     )
     write_version(building, manifest, hashed, [(k, rid, part) for k, rid, part, _ in chunks],
                   file_table, keyword_indexes(records))
-    vectors.verify(IndexVersion(building), collections, chunks)
+    built = IndexVersion(building)
+    try:
+        vectors.verify(built, collections, chunks)
+    finally:
+        built.close()
     building.rename(root.path / version)
     root.switch(version, report.previous)
     report.status, report.version = "updated", version
     keep = {version} | ({report.previous} if report.previous else set())
     root.prune(keep)
-    vectors.collect_garbage(collections, [root.open(v) for v in sorted(keep)])
+    kept = [root.open(v) for v in sorted(keep)]
+    vectors.collect_garbage(collections, kept)
+    for handle in kept:
+        handle.close()
 
 
 def keyword_indexes(records: list[Record]) -> dict[str, KeywordIndex]:
