@@ -19,7 +19,7 @@ from bot.records import Record
 
 _VERSION = re.compile(r"^v(\d{6})$")
 # Bumped when what a version holds changes, so the next ingest rebuilds even if no record did.
-LAYOUT = 2
+LAYOUT = 3
 
 
 def title_key(title: str) -> str:
@@ -145,9 +145,15 @@ class IndexVersion:
         """BM25 over the distinct titles (document focus); its ids are the titles."""
         return KeywordIndex.load(self.folder / "bm25_titles")
 
+    @cached_property
+    def abbreviations(self) -> dict[str, str]:
+        """Abbreviations the corpus spells out (see bot/abbreviations.py)."""
+        path = self.folder / "abbreviations.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
     def load_keyword_indexes(self) -> None:
         """Load every keyword index now rather than on a person's first query."""
-        _ = (self.keyword, self.keyword_questions, self.keyword_titles)
+        _ = (self.keyword, self.keyword_questions, self.keyword_titles, self.abbreviations)
 
     def titles(self, ids: list[str]) -> dict[str, str]:
         """Record id -> title key, for these ids."""
@@ -236,6 +242,7 @@ def write_version(
     chunks: list[tuple[str, str, str]],
     files: dict[str, dict],
     keyword: dict[str, KeywordIndex],
+    abbreviations: dict[str, str],
 ) -> None:
     """Write a complete version into folder (records with their hashes, chunk keys, files)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -260,6 +267,9 @@ def write_version(
         db.close()
     for name, index in keyword.items():
         index.save(folder / name)
+    (folder / "abbreviations.json").write_text(
+        json.dumps(abbreviations, ensure_ascii=False, sort_keys=True), encoding="utf-8"
+    )
     (folder / "manifest.json").write_text(
         json.dumps(manifest.__dict__, indent=2, ensure_ascii=False), encoding="utf-8"
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import vectors
+from bot import abbreviations, vectors
 from bot.chroma_store import StoreUnavailable, collection_prefix, open_client
 from bot.chunking import record_chunks, text_key
 from bot.corpus import discover
@@ -265,7 +265,8 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
         by_file=dict(sorted(counts.items())), sources=[str(p) for p in paths], layout=LAYOUT,
     )
     write_version(building, manifest, hashed, [(k, rid, part) for k, rid, part, _ in chunks],
-                  file_table, keyword_indexes(records))
+                  file_table, keyword_indexes(records),
+                  abbreviations.mine(r.answer for r in records))
     built = IndexVersion(building)
     try:
         vectors.verify(built, collections, chunks)

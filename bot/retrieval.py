@@ -6,6 +6,7 @@ The lists (measured on LiveQA-Med DEV, see bench/experiments.md):
 - focus: the message against document titles (dense + BM25), each title expanded to its
   records in document order, so the sections of the right document come up together.
 Answer-chunk vectors, when EMBED_MAX_CHUNKS > 0, form one more list with its own weight.
+The keyword lists also see the long forms of abbreviations the corpus spells out ("DVT").
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot import vectors
+from bot.abbreviations import expand
 from bot.index_store import IndexVersion
 from bot.knowledge_base import KnowledgeBase
 from bot.query import clean_query
@@ -87,14 +89,15 @@ class Retriever:
         depth = max(cfg.depth, limit)
         vector = self.kb.embedder.embed([query])[0]
         dense = self._dense(version, vector, "q", max(cfg.dense_depth, limit))
-        keyword = version.keyword.search(query, limit=depth)
+        words = expand(query, version.abbreviations)  # keyword lists also see long forms
+        keyword = version.keyword.search(words, limit=depth)
         ranked = {
             "dense": [rid for rid, _ in dense],
             "keyword": [rid for rid, _ in keyword],
             "keyword_questions": [rid for rid, _ in
-                                  version.keyword_questions.search(query, limit=depth)],
+                                  version.keyword_questions.search(words, limit=depth)],
         }
-        ranked["focus"], focus_similarity = self._focus(version, vector, query, depth)
+        ranked["focus"], focus_similarity = self._focus(version, vector, words, depth)
         if cfg.weight_answers:
             answers = self._dense(version, vector, "a", max(cfg.dense_depth, limit))
             ranked["answers"] = [rid for rid, _ in answers]

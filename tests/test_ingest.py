@@ -240,3 +240,20 @@ def test_a_killed_ingest_leaves_the_active_index_exactly_as_it_was(settings, emb
     assert report.status == "updated" and report.records == 2999
     assert report.reused == 10  # the five old records' question and answer vectors
     assert not list((settings.data_dir / "index").glob(".building-*"))
+
+
+def test_abbreviations_the_corpus_spells_out_widen_keyword_search(settings, embedder,
+                                                                   knowledge_dir):
+    from bot.retrieval import Retriever
+
+    write_jsonl(knowledge_dir / "a.jsonl", [
+        {"id": "dvt", "question": "What causes deep vein thrombosis?", "title": "Clots",
+         "answer": "A deep vein thrombosis (DVT) is a clot. "
+                   "Deep vein thrombosis (DVT) needs care."},
+        {"id": "other", "question": "What is a cold?", "answer": "A common viral infection."},
+    ])
+    ingest(settings, embedder=embedder)
+    kb = KnowledgeBase(settings, embedder=embedder)
+    assert kb.current().abbreviations == {"dvt": "deep vein thrombosis"}
+    hits = Retriever(kb).search("is DVT dangerous", limit=2).hits
+    assert hits[0].record.id == "dvt" and "keyword_questions" in hits[0].lists
