@@ -139,9 +139,14 @@ def main() -> None:
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-bot", action="store_true")
     parser.add_argument("--scale-records", type=int, default=500_000)
+    parser.add_argument("--keep-skipped", action="store_true",
+                        help="keep the previous results of the parts skipped this time")
     args = parser.parse_args()
-    results: dict = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
-                     "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    previous = REPO / "bench" / "results.json"
+    results: dict = json.loads(previous.read_text()) if args.keep_skipped and previous.exists() \
+        else {}
+    results.update({"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
+                    "started": time.strftime("%Y-%m-%d %H:%M:%S")})
     data, knowledge = ingest_benchmarks(results)
     query_benchmarks(results, data, knowledge)
     if not args.skip_bot:

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 
 from bot.keyword_index import STOPWORDS
 
-_DEFINED = re.compile(r"((?:[A-Za-z][\w'-]*\s+){1,6})\(([A-Z][A-Za-z]{1,6})\)")
+_DEFINED = re.compile(r"\(([A-Z][A-Za-z]{1,6})\)")
+_WORDS = re.compile(r"[A-Za-z][\w'-]*")
 _TOKEN = re.compile(r"\b[A-Za-z]{2,7}\b")
 MIN_USES = 2  # a definition seen once may be a one-off; twice is the corpus's own usage
 
@@ -19,7 +20,10 @@ def mine(texts: Iterable[str]) -> dict[str, str]:
     seen: dict[str, Counter] = defaultdict(Counter)
     for text in texts:
         for match in _DEFINED.finditer(text):
-            words, short = match.group(1).split(), match.group(2).lower()
+            before = text[max(0, match.start() - 80) : match.start()]
+            if before[-1:] != " ":
+                continue
+            words, short = _WORDS.findall(before)[-6:], match.group(1).lower()
             for size in range(1, len(words) + 1):  # the shortest tail whose initials spell it
                 tail = words[-size:]
                 if "".join(w[0].lower() for w in tail) == short:
