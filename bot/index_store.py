@@ -224,6 +224,19 @@ class IndexVersion:
         """(key, record id, part) for every chunk."""
         return self._rows("SELECT key, record_id, part FROM chunks")
 
+    @cached_property
+    def vector_keys(self) -> dict[str, list[str]]:
+        """Role ('q', 't', 'a') -> this version's distinct vector keys of that role."""
+        keys: dict[str, dict[str, None]] = {}
+        for key, _, part in self.chunk_rows():
+            keys.setdefault(part[0], {})[key] = None
+        return {role: list(found) for role, found in keys.items()}
+
+    @cached_property
+    def title_vector_keys(self) -> dict[str, str]:
+        """Record id -> the key of its title's vector (records without a title are left out)."""
+        return dict(self._rows("SELECT record_id, key FROM chunks WHERE part = 't'"))
+
     def files(self) -> dict[str, dict]:
         """Source file -> {'hash', 'status', 'records'} as of this version."""
         rows = self._rows("SELECT path, hash, status, records FROM files")

@@ -10,6 +10,7 @@ from bot.chroma_store import open_client, vector_collection
 from bot.embeddings import Embedder, make_embedder
 from bot.index_store import IndexRoot, IndexUnusable, IndexVersion
 from bot.settings import Settings
+from bot.vector_index import VectorIndex, open_index
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._client = client
         self._collections: dict[tuple[str, str], object] = {}
+        self._indexes: dict[tuple[str, str], VectorIndex] = {}
         self._version: IndexVersion | None = None
         self._stamp: tuple | None = None
         self._lock = threading.Lock()
@@ -53,6 +55,12 @@ class KnowledgeBase:
                 if version is not None:
                     self._check_model(version)
                     version.load_keyword_indexes()  # before it serves, not on a query
+                    # Queries still running on the outgoing version keep its indexes.
+                    serving = {version.name, self._version.name if self._version else ""}
+                    self._indexes = {key: index for key, index in self._indexes.items()
+                                     if key[0] in serving}
+                    for role in ("q", "t"):
+                        self.vector_index(version, role)
                 old, self._version, self._stamp = self._version, version, stamp
                 if old is not None and version is not None and old.name != version.name:
                     log.info("knowledge base switched from %s to %s", old.name, version.name)
@@ -76,6 +84,15 @@ class KnowledgeBase:
                 self._client, version.manifest.model, version.manifest.dimension, role
             )
         return self._collections[slot]
+
+    def vector_index(self, version: IndexVersion, role: str = "q") -> VectorIndex:
+        """Nearest-vector search over one role of a version (see bot/vector_index.py)."""
+        slot = (version.name, role)
+        if slot not in self._indexes:
+            keys = version.vector_keys.get(role, [])
+            self._indexes[slot] = open_index(self.collection(version, role), keys,
+                                             self.settings.exact_search_max_vectors)
+        return self._indexes[slot]
 
 
 def status(settings: Settings) -> dict:

@@ -7,6 +7,8 @@ The lists (measured on LiveQA-Med DEV, see bench/experiments.md):
   records in document order, so the sections of the right document come up together.
 Answer-chunk vectors, when EMBED_MAX_CHUNKS > 0, form one more list with its own weight.
 The keyword lists also see the long forms of abbreviations the corpus spells out ("DVT").
+Last, the best fused records are re-ranked with how close their document's title is to the
+message (a document prior: weight_title_similarity × cosine, added to the fused score).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot import vectors
 from bot.abbreviations import expand
 from bot.index_store import IndexVersion
 from bot.knowledge_base import KnowledgeBase
@@ -39,6 +40,8 @@ class RetrievalConfig:
     weight_keyword_questions: float = 1.0
     weight_focus: float = 1.0
     weight_answers: float = 0.0
+    weight_title_similarity: float = 0.08
+    rerank_depth: int = 100
 
 
 @dataclass
@@ -105,7 +108,13 @@ class Retriever:
                    "keyword_questions": cfg.weight_keyword_questions,
                    "focus": cfg.weight_focus, "answers": cfg.weight_answers}
         fused = fuse(ranked, weights, cfg.rrf_k)
-        best = sorted(fused, key=lambda rid: (-fused[rid], rid))[:limit]
+        best = sorted(fused, key=lambda rid: (-fused[rid], rid))[: max(cfg.rerank_depth, limit)]
+        if cfg.weight_title_similarity:
+            title_similarity = self._title_similarity(version, vector, best)
+            for rid in best:
+                fused[rid] += cfg.weight_title_similarity * title_similarity.get(rid, 0.0)
+            best.sort(key=lambda rid: (-fused[rid], rid))
+        best = best[:limit]
         records = version.records(best)
         similarity = dict(dense)
         bm25 = dict(keyword)
@@ -119,7 +128,7 @@ class Retriever:
     def _dense(self, version: IndexVersion, vector: np.ndarray, role: str, depth: int
                ) -> list[tuple[str, float]]:
         """Records ranked by their best vector of one role."""
-        found = vectors.search(self.kb.collection(version, role), vector, depth)
+        found = self.kb.vector_index(version, role).search(vector, depth)
         owners = version.chunk_owners([key for key, _ in found])
         best: dict[str, float] = {}
         for key, sim in found:
@@ -133,7 +142,7 @@ class Retriever:
         """Records of the documents whose title best matches the message, and the similarity
         of their title."""
         cfg = self.config
-        found = vectors.search(self.kb.collection(version, "t"), vector, cfg.focus_titles * 2)
+        found = self.kb.vector_index(version, "t").search(vector, cfg.focus_titles * 2)
         owners = version.chunk_owners([key for key, _ in found])
         one_owner = {key: owners[key][0][0] for key, _ in found if key in owners}
         titles_of = version.titles(list(one_owner.values()))
@@ -149,3 +158,10 @@ class Retriever:
         members = version.records_by_title(titles)
         similarity = {rid: by_title.get(t, 0.0) for t in titles for rid in members.get(t, ())}
         return [rid for t in titles for rid in members.get(t, ())][:depth], similarity
+
+    def _title_similarity(self, version: IndexVersion, vector: np.ndarray, ids: list[str]
+                          ) -> dict[str, float]:
+        """Cosine similarity of each record's title to the query."""
+        keys = {rid: key for rid in ids if (key := version.title_vector_keys.get(rid))}
+        found = self.kb.vector_index(version, "t").vectors(list(set(keys.values())))
+        return {rid: float(found[key] @ vector) for rid, key in keys.items() if key in found}

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     embed_max_chunks: int = Field(0, ge=0, le=100)
     chroma_host: str = ""
     chroma_port: int = Field(8000, ge=1, le=65535)
+    exact_search_max_vectors: int = Field(200_000, ge=0)
 
     # Answers
     top_k: int = Field(4, ge=1, le=20)

@@ -21,7 +21,9 @@ class FakeEmbedder:
         vector = np.zeros(self.dimension, dtype=np.float32)
         for word in re.findall(r"\w+", text.lower()) or [""]:
             digest = hashlib.md5(word.encode()).digest()
-            vector[digest[0] % self.dimension] += 1.0 + digest[1] / 255
+            # Above 256 dimensions two bytes pick the slot, so wide fakes rarely collide.
+            slot = int.from_bytes(digest[:2]) if self.dimension > 256 else digest[0]
+            vector[slot % self.dimension] += 1.0 + digest[1] / 255
         return vector / np.linalg.norm(vector)
 
     def embed(self, texts: list[str]) -> np.ndarray:
