@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,9 +53,41 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+@dataclass
+class RemoteLLM:
+    """A FakeOpenAI served by another process, as a real LLM server would be."""
+
+    base_url: str
+
+
+@contextlib.asynccontextmanager
+async def llm_process(delay: float) -> AsyncIterator[RemoteLLM]:
+    """Start `bot_bench.py --serve-llm DELAY` and hand out its URL; stop it at the end."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve-llm", str(delay),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        yield RemoteLLM(line.decode().strip())
+    finally:
+        process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:
+            process.kill()
+
+
+async def serve_llm(delay: float) -> None:
+    """The other side of llm_process: serve until stdin closes."""
+    async with FakeOpenAI(REPLY, delay=delay) as llm:
+        print(llm.base_url, flush=True)
+        await asyncio.to_thread(sys.stdin.read)
+
+
 async def crowd(root: Path, people: int, llm_delay: float, per_second: float = 30.0) -> dict:
-    """`people` distinct people send a question at the same moment."""
-    async with FakeBotApi() as api, FakeOpenAI(REPLY, delay=llm_delay) as llm, \
+    """`people` distinct people send a question at the same moment (the LLM in its own process,
+    as a real one would be)."""
+    async with FakeBotApi() as api, llm_process(llm_delay) as llm, \
             running_bot(root, api, llm, stream=StreamConfig(), per_second=per_second,
                         db_path=root / f"crowd{people}-{per_second}", **OVERRIDES) as bot:
         users = [100_000 + n for n in range(people)]
@@ -66,9 +101,15 @@ async def crowd(root: Path, people: int, llm_delay: float, per_second: float = 3
 
         waits = await asyncio.gather(*(wait(u) for u in users))
         errors = len(api.errors)
+        calls: dict[str, int] = {}
+        for call in api.calls:
+            if call.method != "getUpdates":
+                calls[call.method] = calls.get(call.method, 0) + 1
     return {"people": people, "llm_seconds": llm_delay, "pace_per_second": per_second,
             "p50": percentile(waits, 50),
-            "p95": percentile(waits, 95), "max": max(waits), "api_errors": errors}
+            "p95": percentile(waits, 95), "min": min(waits), "max": max(waits),
+            "api_errors": errors,
+            "api_calls": calls}
 
 
 async def overhead(root: Path, messages: int) -> dict:
@@ -144,5 +185,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200, help="messages for (c)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "bot_results.json")
+    parser.add_argument("--serve-llm", type=float, metavar="DELAY", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_llm is not None:
+        asyncio.run(serve_llm(args.serve_llm))
+        sys.exit(0)
     asyncio.run(main(args.out, args.messages))

@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]  # ("user" | "assistant", text)
 CONDENSE_TIMEOUT = 8.0
+SEARCH_THREADS = 2  # searches are CPU-bound (the model, numpy): one per core of a small host
 _SPANISH = re.compile(
     r"[ñáéíóú¿¡]|\b(quiero|puedo|tengo|estoy|siento|duele|dolor|pecho|respirar|vivir|morir|"
     r"ayuda|hijo|hija|mi|muy|pero|porque|para|pienso|matarme|suicidarme)\b",
@@ -56,9 +58,26 @@ class Engine:
         self.settings = settings
         self.kb = kb or KnowledgeBase(settings)
         self.retriever = Retriever(self.kb)
+        self._search_threads = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="search")
         self.prompts = prompts or Prompts.load(settings)
         self.triage = triage or load_default()
         self.chat_model = chat_model if chat_model is not None else make_chat_model(settings)
+        # Built once: a prompt template validates itself on construction (measurable per answer).
+        self._answer_chain = self._condense_chain = None
+        if self.chat_model is not None:
+            self._answer_chain = answer_chain(self.chat_model, self.prompts)
+            self._condense_chain = condense_chain(self.chat_model, self.prompts)
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the active index now, not on the first person's question."""
+        started = time.monotonic()
+        try:
+            result = self.retriever.search("warm-up", limit=1)
+        except Exception as error:  # noqa: BLE001 - the bot still starts and says what is wrong
+            log.warning("knowledge base not ready at start: %s: %s", type(error).__name__, error)
+            return
+        log.info("knowledge base %s ready in %.1f s", result.version or "(empty)",
+                 time.monotonic() - started)
 
     async def answer(self, message: str, history: Sequence[Turn] = ()) -> Answer:
         """The complete answer to a message."""
@@ -68,9 +87,12 @@ class Engine:
         assert isinstance(final, Answer)
         return final
 
-    async def stream(self, message: str, history: Sequence[Turn] = ()
+    async def stream(self, message: str, history: Sequence[Turn] = (), live: bool = True
                      ) -> AsyncIterator[str | Answer]:
-        """Text as it is generated, then the complete Answer as the last item."""
+        """Text as it is generated, then the complete Answer as the last item.
+
+        With live=False only the Answer comes, from one plain LLM request (no token stream to
+        parse: cheaper when many answers are in flight and nobody watches them grow)."""
         triage = self.triage.classify(message)
         language = _language(message, triage.matched)
         if triage.level == "emergency":
@@ -87,7 +109,11 @@ class Engine:
         if notice:
             yield notice + "\n\n"
         question = await self._standalone(message, history)
-        result = await asyncio.to_thread(self.retriever.search, question,
+        # Own threads: in the shared default executor a crowd's searches would queue ahead of
+        # the name lookups the LLM and Telegram connections need (measured: every LLM call of
+        # 100 simultaneous people waited for the last search).
+        result = await asyncio.get_running_loop().run_in_executor(
+            self._search_threads, self.retriever.search, question,
                                          self.settings.top_k * 3)
         if result.version is None:
             yield self._final(self.prompts.empty_kb, "empty_kb", triage.level, triage.category,
@@ -109,7 +135,7 @@ class Engine:
             source.passage = best_passage(records[source.id].answer, result.query)
         body, mode = "", "extractive"
         if self.chat_model is not None:
-            async for piece in self._generate(question, history, sources, records):
+            async for piece in self._generate(question, history, sources, records, live):
                 if isinstance(piece, str):
                     yield piece
                 else:
@@ -138,7 +164,7 @@ class Engine:
         if self.chat_model is not None:
             transcript = "\n".join(f"{role}: {text}" for role, text in history[-6:])
             try:
-                chain = condense_chain(self.chat_model, self.prompts)
+                chain = self._condense_chain
                 async with asyncio.timeout(min(CONDENSE_TIMEOUT, self.settings.llm_timeout)):
                     rewritten = await chain.ainvoke({"history": transcript, "question": message})
                 rewritten = rewritten.strip().strip('"')
@@ -150,8 +176,9 @@ class Engine:
         return rule_standalone(message, history)
 
     async def _generate(self, question: str, history: Sequence[Turn], sources: list[Source],
-                        records: dict) -> AsyncIterator[str | tuple[str]]:
-        """Stream the LLM's answer; on failure or timeout yield nothing more (caller falls back)."""
+                        records: dict, live: bool = True) -> AsyncIterator[str | tuple[str]]:
+        """Stream the LLM's answer (or get it whole when not live); on failure or timeout yield
+        nothing more (the caller falls back)."""
         numbered = "\n\n".join(
             f"[{s.number}] ({KIND_LABEL.get(s.kind, s.kind)}"
             + (f", Dr. {s.doctor}, {s.department}" if s.doctor else "")
@@ -162,18 +189,20 @@ class Engine:
             HumanMessage(text) if role == "user" else AIMessage(text)
             for role, text in history[-self.settings.history_turns:]
         ]
-        chain = answer_chain(self.chat_model, self.prompts)
+        chain = self._answer_chain
         budget = self.settings.llm_timeout * (self.settings.llm_max_retries + 1) + 2
         started = time.monotonic()
         pieces: list[str] = []
         try:
+            inputs = {"sources": numbered, "question": question, "history": messages}
             async with asyncio.timeout(budget):
-                async for chunk in chain.astream(
-                    {"sources": numbered, "question": question, "history": messages}
-                ):
-                    if chunk:
-                        pieces.append(chunk)
-                        yield chunk
+                if live:
+                    async for chunk in chain.astream(inputs):
+                        if chunk:
+                            pieces.append(chunk)
+                            yield chunk
+                else:
+                    pieces.append(await chain.ainvoke(inputs))
         except Exception as error:  # noqa: BLE001 - the person still gets the extractive answer
             log.warning("LLM failed after %.1f s (%s: %s); answering from the replies instead",
                         time.monotonic() - started, type(error).__name__, str(error)[:200])

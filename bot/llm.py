@@ -24,8 +24,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
         temperature=settings.llm_temperature,
-        streaming=True,
-    )
+    )  # astream() streams; ainvoke() makes one plain request (no token stream to parse)
 
 
 def answer_chain(model: BaseChatModel, prompts: Prompts) -> Runnable:

@@ -76,6 +76,29 @@ async def test_streaming_yields_text_then_the_complete_answer(index_dir):
     assert isinstance(final, Answer) and final.body == "Twitching is mostly benign [1]."
 
 
+async def test_an_answer_that_is_not_live_comes_whole_from_one_plain_request(index_dir):
+    async with FakeOpenAI("Twitching is mostly benign [1]. Ask a neurologist [7].") as llm:
+        engine = engine_for(index_dir, llm)
+        events = [e async for e in engine.stream(TWITCH, live=False)]
+        streamed = [e async for e in engine.stream(TWITCH)]
+    [final] = events  # nothing to watch grow: just the Answer
+    assert isinstance(final, Answer) and final.mode == "llm"
+    assert final.body == "Twitching is mostly benign [1]. Ask a neurologist."
+    assert_disclaimer_last(engine, final)
+    first, second = llm.chat_requests
+    assert not first.get("stream") and second.get("stream") is True
+    assert len(streamed) > 3 and streamed[-1].body == final.body
+
+
+async def test_a_failing_llm_that_is_not_live_falls_back_to_the_doctors(index_dir):
+    async with FakeOpenAI("never sent") as llm:
+        llm.fail_next(500, count=5)
+        engine = engine_for(index_dir, llm, llm_timeout=1.0)
+        events = [e async for e in engine.stream(TWITCH, live=False)]
+    assert events[-1].mode == "extractive" and DOCTOR_WORDS in events[-1].body
+    assert_disclaimer_last(engine, events[-1])
+
+
 async def test_offline_mode_quotes_the_doctor_with_attribution(index_dir):
     engine = engine_for(index_dir)
     answer = await engine.answer(TWITCH)

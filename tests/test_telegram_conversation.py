@@ -4,6 +4,7 @@ over FakeBotApi, with the real Engine on a small real index and FakeOpenAI as th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.fakes.telegram_html import parse_html
 from tests.telegram_helpers import (
     ADMIN,
     DOCTOR_WORDS,
+    FAST,
     SPECIAL_ANSWER,
     SPECIAL_QUESTION,
     TWITCH,
@@ -312,6 +314,29 @@ async def test_twenty_people_at_once(root, api, tmp_path):
     assert stats.people == 20 and stats.questions_total == 20
 
 
+async def test_a_crowd_gets_whole_answers_without_previews(root, api, tmp_path):
+    people = list(range(9101, 9113))
+    stream = dataclasses.replace(FAST, live_answers=3)
+    async with FakeOpenAI("Twitching is mostly benign [1].", delay=0.3, chunk_delay=0.01) as llm, \
+            running_bot(root, api, llm, stream=stream, db_path=tmp_path / "db") as bot:
+        for person in people:
+            api.send_text(person, TWITCH)
+        finals = await asyncio.gather(*(bot.final(p) for p in people))
+    assert all(f[-1].plain_text.startswith("Twitching is mostly benign [1].") for f in finals)
+    disclaimer_last(bot, finals[-1])
+    streamed = [r for r in llm.chat_requests if r.get("stream")]
+    assert len(streamed) <= 3 and len(llm.chat_requests) == len(people)
+    assert len({chat for chat, drafts in api.drafts.items() if drafts}) <= 3
+
+
+async def test_the_knowledge_base_is_loaded_before_the_first_message(root, api, tmp_path):
+    async with running_bot(root, api, db_path=tmp_path / "db") as bot:
+        kb = bot.services.engine.kb
+        assert kb._version is not None and kb._indexes  # loaded at start, not on a question
+        [answer] = await bot.answer(USER, TWITCH)
+    assert DOCTOR_WORDS in answer.plain_text
+
+
 async def test_allowlist(root, api, tmp_path):
     async with running_bot(root, api, db_path=tmp_path / "db", allowed_user_ids="4242") as bot:
         [refused] = await bot.ask(5, TWITCH)
@@ -347,7 +372,7 @@ async def test_errors_get_an_apology_and_a_log_line_without_the_text(root, api, 
                                                                       caplog):
     secret = "my private symptom description"
 
-    async def broken(message, history):
+    async def broken(message, history, live=True):
         raise RuntimeError("index exploded")
         yield  # pragma: no cover
 

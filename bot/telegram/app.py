@@ -143,6 +143,7 @@ async def serve(app: Application, stop: asyncio.Event | None = None,
         await app.initialize()
         try:
             await register_commands(app)
+            await asyncio.to_thread(services.engine.warm_up)
             await app.start()
             await _start_updates(app, services.settings)
             log.info("bot @%s is up", app.bot.username)

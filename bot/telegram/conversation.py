@@ -78,8 +78,10 @@ async def _answer(s: Services, bot: Bot, message: Message, user_id: int, text: s
                               s.settings.history_chars)
     s.store.count_question(user_id)
     preview = Preview(bot, target, s.stream, s.pacer, message.message_id)
+    live = s.turns.in_flight <= s.stream.live_answers
+    preview.disabled = not live
     async with typing(bot, target, s.stream.typing_interval):
-        answer = await stream(s.engine.stream(text, history), preview)
+        answer = await stream(s.engine.stream(text, history, live=live), preview)
     sources = [asdict(source) for source in answer.sources]
     answer_id = s.store.save_answer(chat_id, user_id, answer.triage, answer.mode, sources)
     parts = render.answer_parts(answer)

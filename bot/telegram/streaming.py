@@ -32,6 +32,9 @@ class StreamConfig:
     typing_interval: float = 4.5  # the typing indicator lasts about 5 s
     preview_chars: int = 3800  # a longer preview shows its newest part
     drafts: bool = True  # sendMessageDraft in private chats (else edits there too)
+    # Above this many answers in flight, new ones arrive whole: previews of a crowd would not
+    # fit Telegram's ~30 calls/s anyway, and parsing a token stream per answer costs CPU.
+    live_answers: int = 10
 
 
 class EditPacer:
