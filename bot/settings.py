@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     webhook_secret: str = ""
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(8443, ge=1, le=65535)
+    telegram_messages_per_second: float = Field(30.0, gt=0)
+    telegram_paid_broadcast: bool = False
 
     # LLM (any OpenAI-compatible server)
     openai_api_key: str = ""

@@ -154,7 +154,8 @@ async def running_bot(root: Path, api: FakeBotApi, llm: FakeOpenAI | None = None
                       **overrides: object) -> AsyncIterator[Bot]:
     """Serve the bot (exactly as `symptom-bot run` does) until the block ends."""
     settings = settings_for(root, llm, api, **overrides)
-    limiter = RetryingRateLimiter(per_second=per_second)
+    limiter = RetryingRateLimiter(per_second=per_second,
+                                  paid_broadcast=settings.telegram_paid_broadcast)
     app = build_application(
         settings, engine=engine_for(settings), stream=stream,
         db_path=db_path or root / "bot.sqlite3",

@@ -329,6 +329,22 @@ async def test_a_crowd_gets_whole_answers_without_previews(root, api, tmp_path):
     assert len({chat for chat, drafts in api.drafts.items() if drafts}) <= 3
 
 
+async def test_paid_broadcast_answers_a_crowd_beyond_the_free_pace(root, api, tmp_path):
+    people = list(range(9201, 9209))
+    async with FakeOpenAI("Twitching is mostly benign [1].") as llm, \
+            running_bot(root, api, llm, db_path=tmp_path / "db", per_second=2,
+                        telegram_paid_broadcast=True) as bot:
+        started = time.monotonic()
+        for person in people:
+            api.send_text(person, TWITCH)
+        await asyncio.gather(*(bot.final(p) for p in people))
+        elapsed = time.monotonic() - started
+    finals = [c for c in api.calls_to("sendMessage") if c.params.get("reply_markup")]
+    paid = [c for c in finals if c.params.get("allow_paid_broadcast") in (True, "true")]
+    assert len(finals) == len(people) and 1 <= len(paid) < len(people)
+    assert elapsed < 3, elapsed  # 8 answers at 2 a second would need 4 s
+
+
 async def test_the_knowledge_base_is_loaded_before_the_first_message(root, api, tmp_path):
     async with running_bot(root, api, db_path=tmp_path / "db") as bot:
         kb = bot.services.engine.kb

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 
 import pytest
 from telegram.error import RetryAfter
@@ -160,3 +161,31 @@ async def test_retrying_rate_limiter():
     with pytest.raises(Skipped):
         await paced.process_request(lambda: asyncio.sleep(0, True), (), {}, "sendMessageDraft",
                                     {}, {"optional": True})
+
+
+async def test_paid_broadcast_only_for_messages_above_the_free_pace():
+    limiter = RetryingRateLimiter(per_second=2, paid_broadcast=True)
+    sent: list[dict] = []
+
+    async def send(data: dict) -> bool:
+        sent.append(dict(data))
+        return True
+
+    started = time.monotonic()
+    for n in range(5):
+        data = {"chat_id": n, "text": "answer"}
+        await limiter.process_request(send, (data,), {}, "sendMessage", data, None)
+    assert time.monotonic() - started < 0.2  # nobody waited for the free pace
+    assert [d.get("allow_paid_broadcast", False) for d in sent] == [False, False, True, True, True]
+    assert limiter.paid_sent == 3
+    with pytest.raises(Skipped):  # previews never pay: they are skipped as before
+        await limiter.process_request(send, ({},), {}, "sendMessageDraft", {}, {"optional": True})
+    edit: dict = {"text": "edited"}
+    started = time.monotonic()
+    await limiter.process_request(send, (edit,), {}, "editMessageText", edit, None)
+    assert time.monotonic() - started >= 0.3 and "allow_paid_broadcast" not in sent[-1]
+    free = RetryingRateLimiter(per_second=2)
+    data = {"chat_id": 1}
+    for _ in range(3):
+        await free.process_request(send, (data,), {}, "sendMessage", data, None)
+    assert "allow_paid_broadcast" not in data and free.paid_sent == 0

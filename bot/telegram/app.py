@@ -65,7 +65,9 @@ def build_application(settings: Settings, *, engine: Engine | None = None,
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings.telegram_api_base_url))
-        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        .rate_limiter(rate_limiter or RetryingRateLimiter(
+            per_second=settings.telegram_messages_per_second,
+            paid_broadcast=settings.telegram_paid_broadcast))
         .concurrent_updates(256)
         .build()
     )
