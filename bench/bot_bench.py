@@ -1,15 +1,16 @@
-"""Latency of the Telegram bot through the real path: FakeBotApi + the PTB Application (served
-as `symptom-bot run` serves it) + the real Engine on a small index (fake embedder) + FakeOpenAI.
+"""Latency of the Telegram bot through the real path: FakeBotApi + the PTB Application + the
+real Engine + FakeOpenAI (in its own process).
 
     python bench/bot_bench.py            # writes bench/bot_results.json
 
-(a) 50 people ask at the same moment, the LLM takes 1 s: p50 / p95 wait for the full answer.
-(b) 100 people at once, 1 s LLM: when is everybody fully answered.
+(a) 50 people ask at the same moment, the LLM takes 1 s: first / p50 / p95 / last full answer
+    (bot and Bot API fake in one process, fake embedder).
+(b) 100 people at once, 1 s LLM, `symptom-bot run` in its own process with the real model: at
+    Telegram's free pace (30/s), with paid broadcasts above it, and with no pace (capacity).
 (c) the bot's own overhead per message with an instant LLM: 200 messages one after another,
     time from the update being available to the final message received, minus the LLM's time.
 Distinct people throughout and a high rate limit, so the fair-use rules do not distort it.
 """
-
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,16 +32,33 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from bench.report import bot_table  # noqa: E402
 from bot.telegram.streaming import StreamConfig  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
 from tests.fakes.telegram_api import FakeBotApi  # noqa: E402
-from tests.telegram_helpers import TWITCH, build_index, running_bot  # noqa: E402
+from tests.telegram_helpers import (  # noqa: E402
+    TOKEN,
+    TWITCH,
+    build_index,
+    running_bot,
+    write_corpus,
+)
 
 REPLY = ("Muscle twitching that gets worse with anxiety is usually benign [1]. The doctor who "
          "answered a very similar question explained that ALS is not the main consideration "
          "without weakness or wasting [1].\n\nIf the twitching lasts for weeks, or you notice "
          "weakness, trouble swallowing or breathing, see a neurologist [1].")
 OVERRIDES = {"rate_limit_per_minute": 10_000, "llm_timeout": 30.0}
+DEV = REPO.parent / "shared" / "data" / "liveqa-med" / "dev" / "questions.jsonl"
+
+
+def crowd_messages(count: int) -> list[str]:
+    """Distinct real consumer questions: the DEV e-mails, then their NLM summaries (no two
+    people send the same text, so nothing is answered from a repeat)."""
+    questions = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines()]
+    texts = [f"{q.get('subject') or ''}\n{q['message']}".strip()[:3000] for q in questions]
+    texts += [q["summary"] for q in questions if q.get("summary")]
+    return [texts[n % len(texts)] for n in range(count)]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -92,8 +111,8 @@ async def crowd(root: Path, people: int, llm_delay: float, per_second: float = 3
                         db_path=root / f"crowd{people}-{per_second}", **OVERRIDES) as bot:
         users = [100_000 + n for n in range(people)]
         started = time.monotonic()
-        for user in users:
-            api.send_text(user, TWITCH)
+        for user, text in zip(users, crowd_messages(people), strict=True):
+            api.send_text(user, text)
 
         async def wait(user: int) -> float:
             await bot.final(user, timeout=120)
@@ -105,11 +124,73 @@ async def crowd(root: Path, people: int, llm_delay: float, per_second: float = 3
         for call in api.calls:
             if call.method != "getUpdates":
                 calls[call.method] = calls.get(call.method, 0) + 1
+        from_llm = sum(1 for u in users
+                       if any(m.plain_text.startswith(REPLY[:40]) for m in api.messages_in(u)))
     return {"people": people, "llm_seconds": llm_delay, "pace_per_second": per_second,
-            "p50": percentile(waits, 50),
+            "answers_from_llm": from_llm, "p50": percentile(waits, 50),
             "p95": percentile(waits, 95), "min": min(waits), "max": max(waits),
             "api_errors": errors,
             "api_calls": calls}
+
+
+def real_index(root: Path) -> Path:
+    """The Telegram tests' corpus ingested with the real model (`symptom-bot ingest`)."""
+    write_corpus(root / "knowledge")
+    env = {**os.environ, "DATA_DIR": str(root / "data"), "KNOWLEDGE_DIR": str(root / "knowledge"),
+           "HF_HUB_OFFLINE": "1", "LOG_LEVEL": "WARNING"}
+    subprocess.run([sys.executable, "-m", "bot.cli", "ingest"], env=env, cwd=REPO, check=True,
+                   capture_output=True)
+    return root
+
+
+async def crowd_process(root: Path, people: int, llm_delay: float, per_second: float = 30.0,
+                        paid: bool = False) -> dict:
+    """`people` at once against `symptom-bot run` in its own process with the real model; the
+    Bot API fake in this process and the LLM fake in a third, as the real services would be."""
+    async with FakeBotApi() as api, llm_process(llm_delay) as llm:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("OPENAI_", "TELEGRAM_", "CHROMA_", "EMBEDDING_"))}
+        env.update(DATA_DIR=str(root / "data"), KNOWLEDGE_DIR=str(root / "knowledge"),
+                   HF_HUB_OFFLINE="1", LOG_LEVEL="WARNING", TELEGRAM_BOT_TOKEN=TOKEN,
+                   TELEGRAM_API_BASE_URL=api.base_url, OPENAI_API_KEY="test",
+                   OPENAI_BASE_URL=llm.base_url, OPENAI_MODEL="fake", LLM_TIMEOUT="30",
+                   RATE_LIMIT_PER_MINUTE="10000", TELEGRAM_MESSAGES_PER_SECOND=str(per_second),
+                   TELEGRAM_PAID_BROADCAST=str(paid).lower())
+        # A bot with no history: a known person's message would be taken as a follow-up.
+        for stale in (root / "data").glob("bot.sqlite3*"):
+            stale.unlink()
+        bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run",
+                                                   env=env, cwd=REPO)
+        try:
+            await api.wait_for(lambda: api.calls_to("getUpdates"), 120, "the bot to poll")
+            users = [300_000 + n for n in range(people)]
+            started = time.monotonic()
+            for user, text in zip(users, crowd_messages(people), strict=True):
+                api.send_text(user, text)
+
+            async def wait(user: int) -> float:
+                await api.wait_for(
+                    lambda: any(m.callback_data for m in api.messages_in(user)), 120,
+                    f"a final answer in chat {user}")
+                return time.monotonic() - started
+
+            waits = await asyncio.gather(*(wait(u) for u in users))
+        finally:
+            bot.terminate()
+            await bot.wait()
+        calls: dict[str, int] = {}
+        for call in api.calls:
+            if call.method != "getUpdates":
+                calls[call.method] = calls.get(call.method, 0) + 1
+        paid_sent = sum(1 for c in api.calls_to("sendMessage")
+                        if c.params.get("allow_paid_broadcast") in (True, "true"))
+        from_llm = sum(1 for u in users
+                       if any(m.plain_text.startswith(REPLY[:40]) for m in api.messages_in(u)))
+    return {"people": people, "llm_seconds": llm_delay, "pace_per_second": per_second,
+            "paid_broadcast": paid, "paid_messages": paid_sent, "answers_from_llm": from_llm,
+            "p50": percentile(waits, 50),
+            "p95": percentile(waits, 95), "min": min(waits), "max": max(waits),
+            "api_errors": len(api.errors), "api_calls": calls}
 
 
 async def overhead(root: Path, messages: int) -> dict:
@@ -145,39 +226,30 @@ async def overhead(root: Path, messages: int) -> dict:
             "overhead_mean": statistics.fmean(own), "api_errors": errors}
 
 
-async def main(out: Path, messages: int) -> dict:
+async def main(out: Path, messages: int, index: Path | None) -> dict:
+    results: dict = {}
     with tempfile.TemporaryDirectory() as folder:
-        root = build_index(Path(folder))
-        results = {
-            "a_50_people_1s_llm": await crowd(root, 50, 1.0),
-            "b_100_people_1s_llm": await crowd(root, 100, 1.0),
-            "c_overhead_instant_llm": await overhead(root, messages),
-            "a_unpaced": await crowd(root, 50, 1.0, per_second=1e9),
-            "b_unpaced": await crowd(root, 100, 1.0, per_second=1e9),
-        }
-    results["note"] = ("FakeBotApi on loopback, real PTB Application and Engine (fake embedder, "
-                       "small index); production StreamConfig and Bot API pacing (30 visible "
-                       "calls/s overall); the *_unpaced runs lift the pacing.")
+        root = build_index(Path(folder) / "fake")
+        results["a_50_people_1s_llm"] = await crowd(root, 50, 1.0)
+        results["b_in_process_30s"] = await crowd(root, 100, 1.0)
+        results["b_in_process_unpaced"] = await crowd(root, 100, 1.0, per_second=1e9)
+        results["c_overhead_instant_llm"] = await overhead(root, messages)
+        real = index or real_index(Path(folder) / "real")
+        results["real_index"] = str(index or "the test corpus (39 records)")
+        results["b_100_people_1s_llm"] = await crowd_process(real, 100, 1.0)
+        results["b_paid_broadcast"] = await crowd_process(real, 100, 1.0, paid=True)
+        results["b_unpaced"] = await crowd_process(real, 100, 1.0, per_second=1e6)
+    results["note"] = (
+        "fake embedder rows and (c): FakeBotApi and the real PTB Application + Engine in one "
+        "process (fake embedder, small index), FakeOpenAI in its own process. real model rows: "
+        "`symptom-bot run` in its own process with all-MiniLM-L6-v2 on the same small corpus, "
+        "FakeBotApi in the benchmark process, FakeOpenAI in a third. Distinct real messages "
+        "(LiveQA DEV e-mails and summaries); production StreamConfig; pace 30 visible calls/s "
+        "unless stated. Times from the moment the messages are available to the bot.")
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    a, b, c = (results[k] for k in ("a_50_people_1s_llm", "b_100_people_1s_llm",
-                                    "c_overhead_instant_llm"))
+    print(bot_table(results))
     errors = sum(r["api_errors"] for r in results.values() if isinstance(r, dict))
-    print(f"{'scenario':<44} {'p50':>8} {'p95':>8} {'max':>8}")
-    print(f"{'(a) 50 people at once, 1 s LLM: full answer':<44} {a['p50']:>7.2f}s "
-          f"{a['p95']:>7.2f}s {a['max']:>7.2f}s")
-    print(f"{'(b) 100 people at once, 1 s LLM: full answer':<44} {b['p50']:>7.2f}s "
-          f"{b['p95']:>7.2f}s {b['max']:>7.2f}s")
-    for key, label in (("a_unpaced", "(a') same, no 30/s Bot API pacing"),
-                       ("b_unpaced", "(b') same, no 30/s Bot API pacing")):
-        r = results[key]
-        print(f"{label:<44} {r['p50']:>7.2f}s {r['p95']:>7.2f}s {r['max']:>7.2f}s")
-    print(f"{'(c) one message, instant LLM: total':<44} {c['total_p50'] * 1000:>6.1f}ms "
-          f"{c['total_p95'] * 1000:>6.1f}ms")
-    print(f"{'(c) ... of which the LLM call':<44} {c['llm_p50'] * 1000:>6.1f}ms")
-    print(f"{'(c) ... bot overhead (total - LLM)':<44} {c['overhead_p50'] * 1000:>6.1f}ms "
-          f"{c['overhead_p95'] * 1000:>6.1f}ms")
-    print(f"API errors: {errors}; "
-          f"results in {out}")
+    print(f"API errors: {errors}; results in {out}")
     return results
 
 
@@ -185,9 +257,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200, help="messages for (c)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "bot_results.json")
+    parser.add_argument("--index", type=Path, help="a folder holding data/ (an ingested index, "
+                        "e.g. the full MedQuAD) for the real-model rows; default: the test corpus")
     parser.add_argument("--serve-llm", type=float, metavar="DELAY", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_llm is not None:
         asyncio.run(serve_llm(args.serve_llm))
         sys.exit(0)
-    asyncio.run(main(args.out, args.messages))
+    asyncio.run(main(args.out, args.messages, args.index))

@@ -12,6 +12,16 @@ TARGETS = {
 }
 
 
+BOT_ROWS = [
+    ("a_50_people_1s_llm", "(a) 50 people, 1 s LLM, fake embedder, 30/s"),
+    ("b_in_process_30s", "(b) 100 people, same, 30/s"),
+    ("b_in_process_unpaced", "(b) 100 people, same, no Bot API pace"),
+    ("b_100_people_1s_llm", "(b) 100 people, bot process, real model, 30/s"),
+    ("b_paid_broadcast", "(b) same, paid broadcast above 30/s"),
+    ("b_unpaced", "(b) same, no Bot API pace"),
+]
+
+
 def _get(data: dict, path: tuple) -> object:
     for key in path:
         if not isinstance(data, dict) or key not in data:
@@ -33,7 +43,10 @@ def render(results: dict) -> str:
     bot = results.get("bot", {})
     for label, key, limit, scale in (
         ("bot overhead p50 ≤ 50 ms", ("c_overhead_instant_llm", "overhead_p50"), 50, 1000),
-        ("100 people with a 1 s LLM all answered ≤ 3 s", ("b_100_people_1s_llm", "max"), 3, 1),
+        ("100 people, 1 s LLM, all answered ≤ 3 s: bot process, real model, 30/s",
+         ("b_100_people_1s_llm", "max"), 3, 1),
+        ("same, no Bot API pace", ("b_unpaced", "max"), 3, 1),
+        ("same, fake embedder, no Bot API pace", ("b_in_process_unpaced", "max"), 3, 1),
     ):
         value = _get(bot, key)
         if value is not None:
@@ -70,12 +83,25 @@ def render(results: dict) -> str:
                   "| measure | value |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in measures.items()]
     if bot:
-        lines += ["", "## Telegram path (fake Bot API, fake LLM)", "", "```",
-                  _bot_summary(bot), "```"]
+        lines += ["", "## Telegram path (fake Bot API, fake LLM)", "", bot_table(bot), "",
+                  bot.get("note", "")]
     return "\n".join(lines) + "\n"
 
 
-def _bot_summary(bot: dict) -> str:
-    import json
-
-    return json.dumps(bot, indent=2)[:3000]
+def bot_table(bot: dict) -> str:
+    """Seconds until the first / median / 95th / last person had the full answer."""
+    lines = ["| scenario | first s | p50 s | p95 s | last s | LLM answers | API calls |",
+             "|---|---|---|---|---|---|---|"]
+    for key, label in BOT_ROWS:
+        row = bot.get(key)
+        if row:
+            calls = ", ".join(f"{k} {v}" for k, v in row.get("api_calls", {}).items()
+                              if k not in ("getMe", "setMyCommands", "deleteWebhook"))
+            lines.append(f"| {label} | {row['min']:.2f} | {row['p50']:.2f} | {row['p95']:.2f} | "
+                         f"{row['max']:.2f} | {row.get('answers_from_llm', '–')} | {calls} |")
+    c = bot.get("c_overhead_instant_llm")
+    if c:
+        lines.append(f"| (c) one message at a time, instant LLM: bot overhead p50 / p95 | | "
+                     f"{c['overhead_p50'] * 1000:.1f} ms | {c['overhead_p95'] * 1000:.1f} ms "
+                     "| | | |")
+    return "\n".join(lines)

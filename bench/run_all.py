@@ -89,11 +89,13 @@ def query_benchmarks(results: dict, data: Path, knowledge: Path) -> None:
                                       "--run-out", str(OUT / "liveqa-dev.run")], env)
 
 
-def bot_benchmarks(results: dict) -> None:
-    """The Telegram path with a fake LLM (bench/bot_bench.py)."""
+def bot_benchmarks(results: dict, data: Path) -> None:
+    """The Telegram path with a fake LLM (bench/bot_bench.py); its real-model rows serve the
+    full MedQuAD index built above."""
     out = OUT / "bot_results.json"
-    subprocess.run([PY, "bench/bot_bench.py", "--out", str(out)], cwd=REPO, check=True,
-                   capture_output=True, env=env_for(OUT / "bot-data", OUT / "knowledge"))
+    subprocess.run([PY, "bench/bot_bench.py", "--out", str(out), "--index", str(data.parent)],
+                   cwd=REPO, check=True, capture_output=True,
+                   env=env_for(OUT / "bot-data", OUT / "knowledge"))
     results["bot"] = json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -150,7 +152,7 @@ def main() -> None:
     data, knowledge = ingest_benchmarks(results)
     query_benchmarks(results, data, knowledge)
     if not args.skip_bot:
-        bot_benchmarks(results)
+        bot_benchmarks(results, data)
     server_benchmarks(results, data, knowledge)
     if not args.skip_scale:
         scale_benchmarks(results, data, knowledge, args.scale_records)
