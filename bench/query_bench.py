@@ -21,6 +21,7 @@ from bot.knowledge_base import KnowledgeBase  # noqa: E402
 from bot.liveqa import question_text  # noqa: E402
 from bot.retrieval import Retriever  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.vector_index import ExactIndex  # noqa: E402
 
 DEV = REPO.parent / "shared" / "data" / "liveqa-med" / "dev"
 
@@ -60,6 +61,8 @@ def measure(data_dir: Path | None, repeat: int, limit: int) -> dict:
         "first_query_s": round(warmup, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "vector_store": settings.chroma_host or "embedded",
+        "dense_search": ("exact" if isinstance(retriever.kb.vector_index(version, "q"), ExactIndex)
+                         else "Chroma HNSW"),
     }
 
 

@@ -63,10 +63,12 @@ def render(results: dict) -> str:
               "| index | store | records | p50 ms | p95 ms | p99 ms | peak RSS MB |",
               "|---|---|---|---|---|---|---|"]
     for label, query in (("MedQuAD", results.get("query")),
+                         ("MedQuAD", results.get("query_hnsw")),
                          ("MedQuAD", _get(results, ("server", "query"))),
                          ("synthetic", _get(results, ("scale", "query")))):
         if query:
             store = "chroma run server" if query["vector_store"] != "embedded" else "embedded"
+            store = f"{store}, {query.get('dense_search', 'Chroma HNSW')} search"
             lines.append(f"| {label} | {store} | {query['records']:,} | {query['p50_ms']} | "
                          f"{query['p95_ms']} | {query['p99_ms']} | {query['peak_rss_mb']} |")
     scale = results.get("scale", {}).get("build")
