@@ -113,8 +113,7 @@ class Engine:
         # the name lookups the LLM and Telegram connections need (measured: every LLM call of
         # 100 simultaneous people waited for the last search).
         result = await asyncio.get_running_loop().run_in_executor(
-            self._search_threads, self.retriever.search, question,
-                                         self.settings.top_k * 3)
+            self._search_threads, self.retriever.search, question, self.settings.top_k * 3)
         if result.version is None:
             yield self._final(self.prompts.empty_kb, "empty_kb", triage.level, triage.category,
                               notice=notice, question=question)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 Kind = Literal["doctor_reply", "excerpt", "article", "qa", "question_only"]
@@ -32,19 +32,25 @@ class Record:
 
     def content_hash(self) -> str:
         """Hash of everything stored for the record except where it came from."""
-        data = asdict(self)
+        data = self.to_json()
         data.pop("source_file")
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
     def to_json(self) -> dict:
-        """A plain dict, for storage."""
-        return asdict(self)
+        """A plain dict, for storage (what dataclasses.asdict gives, without its deep copies:
+        it was most of a no-op re-ingest's time)."""
+        data = {name: getattr(self, name) for name in _FIELDS}
+        data["extra"] = dict(self.extra)
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Record:
         """The inverse of to_json."""
         return cls(**data)
+
+
+_FIELDS = tuple(f.name for f in fields(Record))
 
 
 @dataclass(frozen=True)
