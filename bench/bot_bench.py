@@ -242,8 +242,9 @@ async def main(out: Path, messages: int, index: Path | None) -> dict:
     results["note"] = (
         "fake embedder rows and (c): FakeBotApi and the real PTB Application + Engine in one "
         "process (fake embedder, small index), FakeOpenAI in its own process. real model rows: "
-        "`symptom-bot run` in its own process with all-MiniLM-L6-v2 on the same small corpus, "
-        "FakeBotApi in the benchmark process, FakeOpenAI in a third. Distinct real messages "
+        "`symptom-bot run` in its own process with all-MiniLM-L6-v2 on the index named in "
+        "real_index, FakeBotApi in the benchmark process, FakeOpenAI in a third. Distinct real "
+        "messages "
         "(LiveQA DEV e-mails and summaries); production StreamConfig; pace 30 visible calls/s "
         "unless stated. Times from the moment the messages are available to the bot.")
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
