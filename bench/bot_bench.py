@@ -103,34 +103,44 @@ async def serve_llm(delay: float) -> None:
         await asyncio.to_thread(sys.stdin.read)
 
 
+async def ask_at_once(api: FakeBotApi, users: list[int]) -> list[float]:
+    """Each person sends a different real question at the same moment; seconds until each has
+    the final answer (the message with the buttons)."""
+    started = time.monotonic()
+    for user, text in zip(users, crowd_messages(len(users)), strict=True):
+        api.send_text(user, text)
+
+    async def wait(user: int) -> float:
+        await api.wait_for(lambda: any(m.callback_data for m in api.messages_in(user)), 120,
+                           f"a final answer in chat {user}")
+        return time.monotonic() - started
+
+    return list(await asyncio.gather(*(wait(u) for u in users)))
+
+
+def tally(api: FakeBotApi, users: list[int], waits: list[float], **about: object) -> dict:
+    """The figures of one crowd: wait percentiles, answers from the LLM, Bot API calls."""
+    calls: dict[str, int] = {}
+    for call in api.calls:
+        if call.method != "getUpdates":
+            calls[call.method] = calls.get(call.method, 0) + 1
+    from_llm = sum(1 for u in users
+                   if any(m.plain_text.startswith(REPLY[:40]) for m in api.messages_in(u)))
+    return {**about, "answers_from_llm": from_llm, "p50": percentile(waits, 50),
+            "p95": percentile(waits, 95), "min": min(waits), "max": max(waits),
+            "api_errors": len(api.errors), "api_calls": calls}
+
+
 async def crowd(root: Path, people: int, llm_delay: float, per_second: float = 30.0) -> dict:
     """`people` distinct people send a question at the same moment (the LLM in its own process,
     as a real one would be)."""
+    users = [100_000 + n for n in range(people)]
     async with FakeBotApi() as api, llm_process(llm_delay) as llm, \
             running_bot(root, api, llm, stream=StreamConfig(), per_second=per_second,
-                        db_path=root / f"crowd{people}-{per_second}", **OVERRIDES) as bot:
-        users = [100_000 + n for n in range(people)]
-        started = time.monotonic()
-        for user, text in zip(users, crowd_messages(people), strict=True):
-            api.send_text(user, text)
-
-        async def wait(user: int) -> float:
-            await bot.final(user, timeout=120)
-            return time.monotonic() - started
-
-        waits = await asyncio.gather(*(wait(u) for u in users))
-        errors = len(api.errors)
-        calls: dict[str, int] = {}
-        for call in api.calls:
-            if call.method != "getUpdates":
-                calls[call.method] = calls.get(call.method, 0) + 1
-        from_llm = sum(1 for u in users
-                       if any(m.plain_text.startswith(REPLY[:40]) for m in api.messages_in(u)))
-    return {"people": people, "llm_seconds": llm_delay, "pace_per_second": per_second,
-            "answers_from_llm": from_llm, "p50": percentile(waits, 50),
-            "p95": percentile(waits, 95), "min": min(waits), "max": max(waits),
-            "api_errors": errors,
-            "api_calls": calls}
+                        db_path=root / f"crowd{people}-{per_second}", **OVERRIDES):
+        waits = await ask_at_once(api, users)
+        return tally(api, users, waits, people=people, llm_seconds=llm_delay,
+                     pace_per_second=per_second)
 
 
 def real_index(root: Path) -> Path:
@@ -159,38 +169,19 @@ async def crowd_process(root: Path, people: int, llm_delay: float, per_second: f
         # A bot with no history: a known person's message would be taken as a follow-up.
         for stale in (root / "data").glob("bot.sqlite3*"):
             stale.unlink()
+        users = [300_000 + n for n in range(people)]
         bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run",
                                                    env=env, cwd=REPO)
         try:
             await api.wait_for(lambda: api.calls_to("getUpdates"), 120, "the bot to poll")
-            users = [300_000 + n for n in range(people)]
-            started = time.monotonic()
-            for user, text in zip(users, crowd_messages(people), strict=True):
-                api.send_text(user, text)
-
-            async def wait(user: int) -> float:
-                await api.wait_for(
-                    lambda: any(m.callback_data for m in api.messages_in(user)), 120,
-                    f"a final answer in chat {user}")
-                return time.monotonic() - started
-
-            waits = await asyncio.gather(*(wait(u) for u in users))
+            waits = await ask_at_once(api, users)
         finally:
             bot.terminate()
             await bot.wait()
-        calls: dict[str, int] = {}
-        for call in api.calls:
-            if call.method != "getUpdates":
-                calls[call.method] = calls.get(call.method, 0) + 1
         paid_sent = sum(1 for c in api.calls_to("sendMessage")
                         if c.params.get("allow_paid_broadcast") in (True, "true"))
-        from_llm = sum(1 for u in users
-                       if any(m.plain_text.startswith(REPLY[:40]) for m in api.messages_in(u)))
-    return {"people": people, "llm_seconds": llm_delay, "pace_per_second": per_second,
-            "paid_broadcast": paid, "paid_messages": paid_sent, "answers_from_llm": from_llm,
-            "p50": percentile(waits, 50),
-            "p95": percentile(waits, 95), "min": min(waits), "max": max(waits),
-            "api_errors": len(api.errors), "api_calls": calls}
+        return tally(api, users, waits, people=people, llm_seconds=llm_delay,
+                     pace_per_second=per_second, paid_broadcast=paid, paid_messages=paid_sent)
 
 
 async def overhead(root: Path, messages: int) -> dict:

@@ -1,10 +1,10 @@
 """Retrieval experiments on LiveQA-Med DEV: variants of the bot's lists, measured in one process.
 
-    DATA_DIR=... python bench/lab.py [VARIANT ...]
+    DATA_DIR=... python bench/lab.py     # the reference row; import Lab for variants
 
-Loads the active index version once (its question and title vectors from Chroma into exact
-matrices, its BM25 indexes), embeds the DEV messages once, then measures each variant with
-`bot.evaluation`. Results go to stdout as a Markdown table for bench/experiments.md.
+Loads the active index version once (the bot's exact vector indexes and BM25 indexes), embeds
+the DEV messages once, then measures each variant with `bot.evaluation`. Rows come out as a
+Markdown table for bench/experiments.md.
 """
 
 from __future__ import annotations
@@ -49,16 +49,15 @@ class Lab:
         self.retriever = Retriever(self.kb)
         v = self.version
         rows = v.chunk_rows()
-        self.q_keys = sorted({k for k, _, p in rows if p == "q"})
-        self.t_keys = sorted({k for k, _, p in rows if p == "t"})
-        self.q_matrix = self._vectors("q", self.q_keys)
-        self.t_matrix = self._vectors("t", self.t_keys)
+        q_index, t_index = self.kb.vector_index(v, "q"), self.kb.vector_index(v, "t")
+        self.q_index, self.t_index = q_index, t_index  # the bot's own exact indexes
+        self.q_matrix, self.t_matrix = q_index.matrix, t_index.matrix
         owners: dict[str, list[str]] = {}
         for key, rid, part in rows:
             if part in ("q", "t"):
                 owners.setdefault(key, []).append(rid)
-        self.q_owner = [owners[k] for k in self.q_keys]
-        t_rids = [owners[k][0] for k in self.t_keys]
+        self.q_owner = [owners[k] for k in q_index.keys]
+        t_rids = [owners[k][0] for k in t_index.keys]
         titles = v.titles(t_rids)
         self.t_title = [titles.get(r, "") for r in t_rids]
         all_ids = [rid for rid, _ in v._rows("SELECT id, pos FROM records ORDER BY pos")]
@@ -75,38 +74,23 @@ class Lab:
         self.queries = [Query(normalise_qid(q["id"]), t, expand(t, v.abbreviations), np.asarray(x))
                         for q, t, x in zip(qs, texts, vecs, strict=True)]
 
-    def _vectors(self, role: str, keys: list[str]) -> np.ndarray:
-        col = self.kb.collection(self.version, role)
-        out = {}
-        for start in range(0, len(keys), 5000):
-            got = col.get(ids=keys[start:start + 5000], include=["embeddings"])
-            out.update(zip(got["ids"], got["embeddings"], strict=True))
-        m = np.asarray([out[k] for k in keys], dtype=np.float32)
-        return m / np.linalg.norm(m, axis=1, keepdims=True)
-
     # ----- lists -----
     def dense(self, vec: np.ndarray, depth: int = 300) -> list[tuple[str, float]]:
-        sims = self.q_matrix @ vec
-        top = np.argpartition(-sims, depth)[:depth]
-        top = top[np.argsort(-sims[top])]
         out, seen = [], set()
-        for i in top:
-            for rid in self.q_owner[i]:
+        for key, sim in self.q_index.search(vec, depth):
+            for rid in self.q_owner[self.q_index.row[key]]:
                 if rid not in seen:
                     seen.add(rid)
-                    out.append((rid, float(sims[i])))
+                    out.append((rid, sim))
         return out
 
     def title_dense(self, vec: np.ndarray, depth: int = 100) -> list[tuple[str, float]]:
-        sims = self.t_matrix @ vec
-        top = np.argpartition(-sims, depth)[:depth]
-        top = top[np.argsort(-sims[top])]
         out, seen = [], set()
-        for i in top:
-            t = self.t_title[i]
+        for key, sim in self.t_index.search(vec, depth):
+            t = self.t_title[self.t_index.row[key]]
             if t and t not in seen:
                 seen.add(t)
-                out.append((t, float(sims[i])))
+                out.append((t, sim))
         return out
 
     def focus_titles(self, q: Query, n: int = 50, k: int = 60) -> list[str]:
@@ -166,7 +150,7 @@ def top_terms(lab: Lab, ids: list[str], q: Query, n: int) -> str:
 
 if __name__ == "__main__":
     lab = Lab()
-    print(json.dumps({"questions": len(lab.queries), "q_vectors": len(lab.q_keys)}))
+    print(json.dumps({"questions": len(lab.queries), "q_vectors": len(lab.q_index.keys)}))
     print("| run | avgScore | MAP@10 ≥2 | MRR@10 ≥2 | nDCG@10 | judged@10 |")
     print("|---|---|---|---|---|---|")
     print(row("exact dense, current lists", lab.measure(lambda q: rrf(lab.base_lists(q)))))

@@ -34,12 +34,16 @@ def _stemmer():  # noqa: ANN202
     return Stemmer.Stemmer("english")
 
 
+def _kept(word: str) -> bool:
+    """Not a stopword, and not a lone letter."""
+    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased stemmed words without stopwords; CJK text as character bigrams."""
     text = unicodedata.normalize("NFKC", text).lower()
     if text.isascii():  # the common case, with a simpler pattern (ingest tokenizes 100k+ texts)
-        tokens = [w for w in _ASCII_WORD.findall(text)
-                  if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+        tokens = [w for w in _ASCII_WORD.findall(text) if _kept(w)]
         return _stemmer().stemWords(tokens) if tokens else tokens
     tokens: list[str] = []
     for word in _WORD.findall(text):
@@ -47,7 +51,7 @@ def tokenize(text: str) -> list[str]:
             chars = [c for c in word if _CJK.match(c)]
             tokens.extend(a + b for a, b in zip(chars, chars[1:], strict=False))
             tokens.extend(chars if len(chars) == 1 else [])
-        elif word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+        elif _kept(word):
             tokens.append(word)
     return _stemmer().stemWords(tokens) if tokens else tokens
 

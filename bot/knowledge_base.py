@@ -61,6 +61,7 @@ class KnowledgeBase:
                                      if key[0] in serving}
                     for role in ("q", "t"):
                         self.vector_index(version, role)
+                    _ = version.title_vector_keys  # the re-rank's map, not on a first question
                 old, self._version, self._stamp = self._version, version, stamp
                 if old is not None and version is not None and old.name != version.name:
                     log.info("knowledge base switched from %s to %s", old.name, version.name)
