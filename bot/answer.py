@@ -85,6 +85,8 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     standalone_question: str = ""
     index_version: str | None = None
+    language: str = ""  # the person's language, as the triage detected it
+    flags: list[dict] = field(default_factory=list)  # the triage's red flags (layer, id, words)
 
     def to_json(self) -> dict:
         """The `ask --json` object."""

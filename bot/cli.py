@@ -142,15 +142,27 @@ def chat() -> None:
 @click.argument("message", required=False)
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSONL of {\"id\", \"text\"} objects; prints one JSON line per input.")
-def triage(message: str | None, path: Path | None) -> None:
-    """Print the triage level (emergency / urgent / routine) of MESSAGE or of every line of FILE."""
+@click.option("--rules-only", is_flag=True, help="The rules alone, without the semantic model.")
+def triage(message: str | None, path: Path | None, rules_only: bool) -> None:
+    """Print the triage of MESSAGE (level, category, red flags) or of every line of FILE.
+
+    \b
+    Examples:
+      symptom-bot triage "crushing chest pain and I can't breathe"
+      symptom-bot triage --file messages.jsonl > verdicts.jsonl
+    Each output line: {"id", "level", "category", "flags", "language"}.
+    Exit codes: 0 all lines triaged, 1 some lines skipped (named on stderr).
+    """
     from bot.triage import load_default
 
-    rules = load_default()
+    triage_all = load_default(semantic=not rules_only)
     if path is None:
         if message is None:
             raise click.UsageError("give a MESSAGE or --file F.jsonl")
-        click.echo(rules.classify(message).level)
+        verdict = triage_all.classify(message)
+        click.echo(verdict.level)
+        for flag in verdict.flags:
+            click.echo(f"  {flag.layer}: {flag.id} ({flag.level}): {flag.words}")
         return
     failed = False
     with open(path, encoding="utf-8-sig") as handle:
@@ -166,8 +178,8 @@ def triage(message: str | None, path: Path | None) -> None:
                 click.echo(f"{path}:{number}: skipped: {error}", err=True)
                 failed = True
                 continue
-            level = rules.classify(text).level
-            click.echo(json.dumps({"id": item.get("id"), "level": level}, ensure_ascii=False))
+            verdict = triage_all.classify(text).public()
+            click.echo(json.dumps({"id": item.get("id"), **verdict}, ensure_ascii=False))
     sys.exit(1 if failed else 0)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +13,6 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from bot.answer import KIND_LABEL, Answer, Source, check_citations, compose
-from bot.corpus.text import detect_language
 from bot.extractive import best_passage, extractive_body
 from bot.knowledge_base import KnowledgeBase
 from bot.llm import answer_chain, condense_chain, make_chat_model
@@ -22,31 +20,21 @@ from bot.prompts import Prompts
 from bot.retrieval import Retriever
 from bot.settings import Settings
 from bot.standalone import rule_standalone
-from bot.triage import Triage, load_default
+from bot.triage import Triage, TriageResult, load_default
+from bot.triage.second_opinion import escalate, second_opinion_chain
 
 log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]  # ("user" | "assistant", text)
 CONDENSE_TIMEOUT = 8.0
 SEARCH_THREADS = 2  # searches are CPU-bound (the model, numpy): one per core of a small host
-_SPANISH = re.compile(
-    r"[ñáéíóú¿¡]|\b(quiero|puedo|tengo|estoy|siento|duele|dolor|pecho|respirar|vivir|morir|"
-    r"ayuda|hijo|hija|mi|muy|pero|porque|para|pienso|matarme|suicidarme)\b",
-    re.IGNORECASE,
-)
 GROUNDING_ORDER = {"doctor_reply": 0, "qa": 0, "excerpt": 1, "article": 2}
 
 
-def _language(message: str, rule: str) -> str:
-    """The person's language for safety texts: the matched rule's (ids start with it), unless
-    an English rule fired on words shared with another language."""
-    from_rule = rule.split(".", 1)[0] if "." in rule else ""
-    if from_rule and from_rule != "en":
-        return from_rule
-    detected = detect_language(message)
-    if detected == "en" and len(_SPANISH.findall(message)) >= 2:  # short Spanish messages
-        return "es"
-    return detected or "en"
+def _quoted(words: list[str], language: str) -> str:
+    """The person's own words, quoted the way their language quotes."""
+    left, right = ("「", "」") if language in ("zh", "ja") else ("«", "»")
+    return ", ".join(f"{left}{w}{right}" for w in words)
 
 
 class Engine:
@@ -60,17 +48,23 @@ class Engine:
         self.retriever = Retriever(self.kb)
         self._search_threads = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="search")
         self.prompts = prompts or Prompts.load(settings)
-        self.triage = triage or load_default()
+        self.triage = triage or load_default(settings.triage_semantic)
+        # One thread of its own: a triage never queues behind searches (the encoder is one).
+        self._triage_thread = ThreadPoolExecutor(1, thread_name_prefix="triage")
         self.chat_model = chat_model if chat_model is not None else make_chat_model(settings)
         # Built once: a prompt template validates itself on construction (measurable per answer).
         self._answer_chain = self._condense_chain = None
         if self.chat_model is not None:
             self._answer_chain = answer_chain(self.chat_model, self.prompts)
             self._condense_chain = condense_chain(self.chat_model, self.prompts)
+        self._opinion_chain = None
+        if self.chat_model is not None and settings.triage_second_opinion:
+            self._opinion_chain = second_opinion_chain(self.chat_model)
 
     def warm_up(self) -> None:
         """Load the embedding model and the active index now, not on the first person's question."""
         started = time.monotonic()
+        self.triage.classify("warm-up")  # loads the triage encoder
         try:
             result = self.retriever.search("warm-up", limit=1)
         except Exception as error:  # noqa: BLE001 - the bot still starts and says what is wrong
@@ -87,25 +81,21 @@ class Engine:
         assert isinstance(final, Answer)
         return final
 
-    async def stream(self, message: str, history: Sequence[Turn] = (), live: bool = True
-                     ) -> AsyncIterator[str | Answer]:
+    async def stream(self, message: str, history: Sequence[Turn] = (), live: bool = True,
+                     verdict: TriageResult | None = None) -> AsyncIterator[str | Answer]:
         """Text as it is generated, then the complete Answer as the last item.
 
         With live=False only the Answer comes, from one plain LLM request (no token stream to
         parse: cheaper when many answers are in flight and nobody watches them grow)."""
-        triage = self.triage.classify(message)
-        language = _language(message, triage.matched)
+        triage = verdict or await self.triage_message(message)
         if triage.level == "emergency":
-            # Code only: no retrieval, no LLM on this path.
-            body = self.prompts.text("emergency", language)
-            if triage.category == "suicide_self_harm":
-                body = f"{self.prompts.text('crisis', language)}\n\n{body}"
-            log.info("emergency triage (%s, rule %s)", triage.category, triage.matched)
-            yield self._final(body, "emergency", "emergency", triage.category)
+            yield self.emergency(triage)  # code only: no retrieval, no LLM on this path
             return
-        notice = self.prompts.text("urgent", language) if triage.level == "urgent" else ""
-        if triage.level == "urgent" and triage.category == "suicide_self_harm":
-            notice = f"{notice}\n\n{self.prompts.text('crisis', language)}"
+        opinion = None
+        if self._opinion_chain is not None:
+            # Beside retrieval, never in front of it; it can only raise the level.
+            opinion = asyncio.ensure_future(escalate(self._opinion_chain, message, triage))
+        notice = self.notice(triage)
         if notice:
             yield notice + "\n\n"
         question = await self._standalone(message, history)
@@ -114,9 +104,17 @@ class Engine:
         # 100 simultaneous people waited for the last search).
         result = await asyncio.get_running_loop().run_in_executor(
             self._search_threads, self.retriever.search, question, self.settings.top_k * 3)
+        if opinion is not None:
+            raised = await opinion
+            if raised.level == "emergency":
+                yield self.emergency(raised)
+                return
+            if raised.level != triage.level:
+                triage, notice = raised, self.notice(raised)
+                yield notice + "\n\n"
         if result.version is None:
             yield self._final(self.prompts.empty_kb, "empty_kb", triage.level, triage.category,
-                              notice=notice, question=question)
+                              notice=notice, question=question, triage=triage)
             return
         grounded = [h for h in result.hits
                     if h.record.answer.strip() and h.similarity >= self.settings.relevance_floor]
@@ -125,7 +123,8 @@ class Engine:
                           key=lambda h: GROUNDING_ORDER.get(h.record.kind, 3))
         if not grounded:
             yield self._final(self.prompts.no_match, "no_match", triage.level, triage.category,
-                              notice=notice, question=question, version=result.version)
+                              notice=notice, question=question, version=result.version,
+                              triage=triage)
             return
         sources = [Source.from_record(n, h.record, h.score, h.similarity)
                    for n, h in enumerate(grounded, start=1)]
@@ -146,15 +145,58 @@ class Engine:
         else:
             body = extractive_body(sources, records, result.query, self.prompts.offline)
         yield self._final(body, mode, triage.level, triage.category, notice=notice,
-                          sources=sources, question=question, version=result.version)
+                          sources=sources, question=question, version=result.version,
+                          triage=triage)
+
+    async def triage_message(self, message: str) -> TriageResult:
+        """Every code layer of the triage, off the event loop (the encoder takes milliseconds
+        per sentence); no disk, no index, no LLM."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._triage_thread, self.triage.classify, message)
+
+    def reason(self, triage: TriageResult) -> str:
+        """"You mention «…»": the words behind the level, in the person's language."""
+        words = list(dict.fromkeys(f.words for f in triage.flags
+                                   if f.level == triage.level and f.words))[:2]
+        if not words:
+            return ""
+        return self.prompts.text("reason", triage.language).format(
+            flags=_quoted(words, triage.language))
+
+    def emergency(self, triage: TriageResult) -> Answer:
+        """The emergency answer: why, the crisis line first where it applies, what to do now."""
+        language = triage.language or "en"
+        body = self.prompts.text("emergency", language)
+        if triage.crisis:
+            body = f"{self.prompts.text('crisis', language)}\n\n{body}"
+        if reason := self.reason(triage):
+            body = f"{reason}\n\n{body}"
+        log.info("emergency triage (%s; %s; %s)", triage.category, language,
+                 ", ".join(f.loggable() for f in triage.flags))
+        return self._final(body, "emergency", "emergency", triage.category, triage=triage)
+
+    def notice(self, triage: TriageResult) -> str:
+        """The urgent notice above an answer (with the crisis line where it applies), or ''."""
+        if triage.level != "urgent":
+            return ""
+        notice = self.prompts.text("urgent", triage.language or "en")
+        if reason := self.reason(triage):
+            notice = f"{reason} {notice}"
+        if triage.crisis:
+            notice = f"{notice}\n\n{self.prompts.text('crisis', triage.language or 'en')}"
+        log.info("urgent triage (%s; %s)", triage.category,
+                 ", ".join(f.loggable() for f in triage.flags))
+        return notice
 
     def _final(self, body: str, mode: str, level: str, category: str, *, notice: str = "",
                sources: list[Source] | None = None, question: str = "",
-               version: str | None = None) -> Answer:
+               version: str | None = None, triage: TriageResult | None = None) -> Answer:
         text = compose(body, self.prompts.disclaimer, notice, sources)
         return Answer(text=text, triage=level, mode=mode, body=body.strip(),
                       disclaimer=self.prompts.disclaimer, notice=notice, category=category,
-                      sources=sources or [], standalone_question=question, index_version=version)
+                      sources=sources or [], standalone_question=question, index_version=version,
+                      language=triage.language if triage else "",
+                      flags=[f.public() for f in triage.flags] if triage else [])
 
     async def _standalone(self, message: str, history: Sequence[Turn]) -> str:
         """A follow-up rewritten as a standalone question (LLM if there is one, else a rule)."""

@@ -14,9 +14,10 @@ DEFAULT_CRISIS_LINES = (
     "988 (US), 1925 (Taiwan), 116 123 (UK and Ireland), or your local crisis line"
 )
 
-LOCALIZED = ("emergency", "crisis", "urgent")
+LOCALIZED = ("emergency", "crisis", "urgent", "reason")
 REQUIRED = ("system", "answer", "condense", "disclaimer", "emergency", "crisis", "urgent",
-            "no_match", "offline", "empty_kb")
+            "reason", "no_match", "offline", "empty_kb")
+NUMBERED = ("emergency", "crisis")  # texts whose {emergency_number} / {crisis_line} are filled in
 
 
 class PromptError(Exception):
@@ -34,6 +35,7 @@ class Prompts:
     emergency: str
     crisis: str
     urgent: str
+    reason: str  # "You mention {flags}.": why the triage raised the level
     no_match: str
     offline: str
     empty_kb: str
@@ -62,15 +64,16 @@ class Prompts:
             "emergency_number": settings.emergency_number or DEFAULT_EMERGENCY_NUMBERS,
             "crisis_line": settings.crisis_line or DEFAULT_CRISIS_LINES,
         }
-        for name in ("emergency", "crisis"):
+        for name in NUMBERED:
             texts[name] = texts[name].format(**numbers)
         localized: dict[str, dict[str, str]] = {}
         for path in sorted(folder.glob("*.*.md")):
             name, language = path.stem.split(".", 1)
             if name in LOCALIZED:
-                text = path.read_text(encoding="utf-8").strip().format(**numbers)
+                text = path.read_text(encoding="utf-8").strip()
+                text = text.format(**numbers) if name in NUMBERED else text
                 localized.setdefault(language, {})[name] = text
-        for name, fields in (("answer", ("sources", "question")),
+        for name, fields in (("answer", ("sources", "question")), ("reason", ("flags",)),
                              ("condense", ("history", "question"))):
             missing = [f for f in fields if "{" + f + "}" not in texts[name]]
             if missing:

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     crisis_line: str = ""
 
     # Conversation limits
+    # Triage
+    triage_semantic: bool = True  # the semantic model beside the rules (off: rules alone)
+    triage_second_opinion: bool = True  # with an LLM, a second opinion that can only escalate
+
     history_turns: int = Field(6, ge=0, le=50)
     history_chars: int = Field(4000, ge=0)
     max_message_chars: int = Field(4000, ge=10)

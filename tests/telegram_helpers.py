@@ -80,6 +80,7 @@ def settings_for(root: Path, llm: FakeOpenAI | None = None, api: FakeBotApi | No
         "relevance_floor": 0.3, "llm_timeout": 2.0, "llm_max_retries": 0,
         "telegram_bot_token": TOKEN, "admin_user_ids": str(ADMIN),
         "rate_limit_per_minute": 30,
+        "triage_second_opinion": False,  # its own tests switch it on; here it would add calls
     }
     if api is not None:
         values["telegram_api_base_url"] = api.base_url

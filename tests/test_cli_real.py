@@ -88,9 +88,13 @@ def test_triage_command_reads_a_file_and_prints_json_lines(tmp_path, cli_env):
                      '{"id": "b", "text": "What helps a mild cold?"}\n', encoding="utf-8")
     done = run_cli("triage", "--file", str(items), env=cli_env)
     assert done.returncode == 0, done.stderr
-    assert [json.loads(line) for line in done.stdout.splitlines()] == [
-        {"id": "a", "level": "emergency"}, {"id": "b", "level": "routine"}]
-    assert run_cli("triage", "my head hurts a bit", env=cli_env).stdout.strip() == "routine"
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(x["id"], x["level"]) for x in lines] == [("a", "emergency"), ("b", "routine")]
+    assert lines[0]["category"] != "none" and lines[0]["flags"]
+    assert lines[1] == {"id": "b", "level": "routine", "category": "none", "flags": [],
+                        "language": "en"}
+    said = run_cli("triage", "my head hurts a bit", env=cli_env).stdout.strip()
+    assert said == "routine"
 
 
 def test_bad_settings_stop_with_the_variable_named(cli_env):

@@ -41,7 +41,8 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def engine_for(index_dir: Path, llm: FakeOpenAI | None = None, **overrides) -> Engine:
     values = {"data_dir": index_dir / "data", "knowledge_dir": index_dir / "knowledge",
-              "relevance_floor": 0.3, "llm_timeout": 2.0, "llm_max_retries": 0, **overrides}
+              "relevance_floor": 0.3, "llm_timeout": 2.0, "llm_max_retries": 0,
+              "triage_second_opinion": False, **overrides}
     if llm is not None:
         values.update(openai_api_key="test", openai_base_url=llm.base_url, openai_model="fake")
     settings: Settings = load_settings(**values)
@@ -182,7 +183,8 @@ async def test_urgent_message_gets_the_notice_on_top(index_dir):
     engine = engine_for(index_dir)
     answer = await engine.answer("I have had blood in my stool for three days, is it serious?")
     assert answer.triage == "urgent"
-    assert answer.text.startswith(engine.prompts.urgent)
+    assert engine.prompts.urgent in answer.text.split("\n\n")[0]  # the notice leads
+    assert answer.text.startswith("You mention «")
     assert_disclaimer_last(engine, answer)
 
 
@@ -225,5 +227,7 @@ async def test_emergency_guidance_comes_in_the_persons_language(index_dir, messa
     engine = engine_for(index_dir, emergency_number="112")
     answer = await engine.answer(message)
     assert answer.triage == "emergency"
-    assert answer.text.startswith(opening) and "112" in answer.text
+    assert answer.text.split("\n\n")[1].startswith(opening) and "112" in answer.text
+    reason = engine.prompts.text("reason", answer.language).split("{flags}")[0]
+    assert answer.text.startswith(reason)  # why, in the person's language
     assert_disclaimer_last(engine, answer)

@@ -1,4 +1,4 @@
-"""Red-flag triage: rule loading, normalisation, negation, idioms, typos and the dev-set bar."""
+"""The rule layer of the triage: rule loading, normalisation, negation, idioms, typos and the dev-set bar."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.triage import Triage, TriageResult, fold, load_default
+from bot.triage import RuleTriage, TriageResult, fold, load_rules
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_SET = REPO.parent / "shared" / "triage" / "dev.jsonl"
@@ -494,43 +494,43 @@ LATER_ROUNDS: list[tuple[str, str]] = [
 ]
 
 @pytest.fixture(scope="module")
-def triage() -> Triage:
+def triage() -> RuleTriage:
     """The shipped rules, loaded once for the module."""
-    return load_default()
+    return load_rules()
 
 
-def _level(triage: Triage, text: str) -> str:
+def _level(triage: RuleTriage, text: str) -> str:
     """The level the triage gives `text`."""
     return triage.classify(text).level
 
 
 @pytest.mark.parametrize(("text", "category"), EMERGENCY)
-def test_emergency_paraphrases(triage: Triage, text: str, category: str) -> None:
+def test_emergency_paraphrases(triage: RuleTriage, text: str, category: str) -> None:
     """Every red-flag paraphrase is an emergency of the right category."""
     result = triage.classify(text)
     assert (result.level, result.category) == ("emergency", category), result
 
 
 @pytest.mark.parametrize("text", URGENT)
-def test_urgent_paraphrases(triage: Triage, text: str) -> None:
+def test_urgent_paraphrases(triage: RuleTriage, text: str) -> None:
     """See-a-doctor-soon messages are urgent, not routine and not emergencies."""
     assert _level(triage, text) == "urgent", triage.classify(text)
 
 
 @pytest.mark.parametrize("text", ROUTINE_TEXTS + NEGATED + FIGURES_OF_SPEECH)
-def test_routine(triage: Triage, text: str) -> None:
+def test_routine(triage: RuleTriage, text: str) -> None:
     """General questions, negations and figures of speech are routine."""
     assert triage.classify(text) == TriageResult("routine", ""), text
 
 
 @pytest.mark.parametrize(("level", "text"), LATER_ROUNDS)
-def test_later_rounds(triage: Triage, level: str, text: str) -> None:
+def test_later_rounds(triage: RuleTriage, level: str, text: str) -> None:
     """Later paraphrase rounds and adversarial negations get their labelled level."""
     assert _level(triage, text) == level, triage.classify(text)
 
 
 @pytest.mark.parametrize("text", TYPOS)
-def test_typos_still_emergency(triage: Triage, text: str) -> None:
+def test_typos_still_emergency(triage: RuleTriage, text: str) -> None:
     """One-edit misspellings of key words still raise the alarm."""
     assert _level(triage, text) == "emergency", text
 
@@ -544,19 +544,19 @@ def test_typos_still_emergency(triage: Triage, text: str) -> None:
      ("I'm not sure what's going on, I want to kill myself", "suicide_self_harm"),
      ("I took a whole bottle of pills because I want to die", "suicide_self_harm")],
 )
-def test_mixed_and_tricky(triage: Triage, text: str, category: str) -> None:
+def test_mixed_and_tricky(triage: RuleTriage, text: str, category: str) -> None:
     """Mixed languages, a negation in another clause and overlapping categories."""
     result = triage.classify(text)
     assert (result.level, result.category) == ("emergency", category), result
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", "?!", "👍", "ok", "hola", "謝謝"])
-def test_empty_and_trivial(triage: Triage, text: str) -> None:
+def test_empty_and_trivial(triage: RuleTriage, text: str) -> None:
     """Nothing to triage is routine, with an empty category and rule."""
     assert triage.classify(text) == TriageResult("routine", "", "")
 
 
-def test_very_long_text(triage: Triage) -> None:
+def test_very_long_text(triage: RuleTriage) -> None:
     """A 50,000-character message is handled quickly and a late red flag is still found."""
     filler = "I went for a walk and had some tea with my neighbour. " * 900
     start = time.perf_counter()
@@ -565,7 +565,7 @@ def test_very_long_text(triage: Triage) -> None:
     assert time.perf_counter() - start < 2.0
 
 
-def test_fast(triage: Triage) -> None:
+def test_fast(triage: RuleTriage) -> None:
     """A typical message is classified in well under a millisecond on average."""
     texts = [t for t, _ in EMERGENCY] + URGENT + ROUTINE_TEXTS + [t for _, t in LATER_ROUNDS]
     timings = []
@@ -582,23 +582,23 @@ def test_normalisation() -> None:
     assert fold("  Ｉ CAN’T   Breathe！ ") == "i cant breathe!"
     assert fold("Sangró  MUCHÍSIMO，ayúdenme。") == "sangro muchisimo,ayudenme."
     assert fold("ＡＢＣ\u3000１２３") == "abc 123"
-    assert load_default().normalise("我想自杀") == "我想自殺"
-    assert load_default().normalise("chest pian") == "chest pain"
+    assert load_rules().normalise("我想自杀") == "我想自殺"
+    assert load_rules().normalise("chest pian") == "chest pain"
 
 
-def test_result_names_rule_not_text(triage: Triage) -> None:
+def test_result_names_rule_not_text(triage: RuleTriage) -> None:
     """`matched` is the id of the rule that fired, never the user's words."""
     result = triage.classify("I can't breathe")
     assert result.matched in {r.id for r in triage.rules}
 
 
-def test_suicide_wins_over_other_categories(triage: Triage) -> None:
+def test_suicide_wins_over_other_categories(triage: RuleTriage) -> None:
     """When self-harm and another emergency both fire, the caller gets the crisis category."""
     result = triage.classify("I cut my wrists and the bleeding won't stop, I want to die")
     assert result.category == "suicide_self_harm"
 
 
-def _scores(triage: Triage, items: list[tuple[str, str]]) -> tuple[float, float, float]:
+def _scores(triage: RuleTriage, items: list[tuple[str, str]]) -> tuple[float, float, float]:
     """Emergency recall, urgent-or-higher recall and routine-flagged-emergency share."""
     pred = [(gold, triage.classify(text).level) for text, gold in items]
     emerg = [p for g, p in pred if g == "emergency"]
@@ -610,7 +610,7 @@ def _scores(triage: Triage, items: list[tuple[str, str]]) -> tuple[float, float,
 
 
 @pytest.mark.skipif(not DEV_SET.exists(), reason="shared/triage/dev.jsonl not present")
-def test_dev_set_bar(triage: Triage) -> None:
+def test_dev_set_bar(triage: RuleTriage) -> None:
     """On the shared dev set: every emergency caught and at most 10% of routine called one."""
     rows = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line]
     recall, serious_recall, false_alarm = _scores(triage, [(r["text"], r["level"]) for r in rows])
@@ -619,7 +619,7 @@ def test_dev_set_bar(triage: Triage) -> None:
     assert serious_recall >= 0.9
 
 
-def test_own_paraphrase_bar(triage: Triage) -> None:
+def test_own_paraphrase_bar(triage: RuleTriage) -> None:
     """The same bar holds on the paraphrase, negation, idiom and typo sets above."""
     items = ([(t, "emergency") for t, _ in EMERGENCY] + [(t, "emergency") for t in TYPOS]
              + [(t, "urgent") for t in URGENT]
@@ -651,7 +651,7 @@ def test_bad_rule_file_names_file_and_rule(tmp_path: Path, body: str, message: s
     """A broken rule file raises ValueError naming the file, the rule and the problem."""
     (tmp_path / "bad.toml").write_text(body, encoding="utf-8")
     with pytest.raises(ValueError, match=message) as err:
-        Triage.from_dir(tmp_path)
+        RuleTriage.from_dir(tmp_path)
     assert "bad.toml" in str(err.value)
     if "id='x'" in body and "TOML" not in message:
         assert "'x'" in str(err.value)
@@ -660,12 +660,12 @@ def test_bad_rule_file_names_file_and_rule(tmp_path: Path, body: str, message: s
 def test_duplicate_ids_and_empty_dir(tmp_path: Path) -> None:
     """Two rules with one id, or a folder without rule files, are refused."""
     with pytest.raises(ValueError, match="no \\*.toml"):
-        Triage.from_dir(tmp_path)
+        RuleTriage.from_dir(tmp_path)
     rule = "[[rule]]\nid='same'\nlevel='urgent'\ncategory='c'\nall_of=[['a']]\n"
     (tmp_path / "a.toml").write_text(rule, encoding="utf-8")
     (tmp_path / "b.toml").write_text(rule, encoding="utf-8")
     with pytest.raises(ValueError, match="'same'"):
-        Triage.from_dir(tmp_path)
+        RuleTriage.from_dir(tmp_path)
 
 
 def test_rule_format_features(tmp_path: Path) -> None:
@@ -678,7 +678,7 @@ def test_rule_format_features(tmp_path: Path) -> None:
         "[[rule]]\nid='t.one'\nlevel='urgent'\ncategory='d'\n"
         "all_of=[['chest {PAIN}', 'wheezing']]\n",
         encoding="utf-8")
-    t = Triage.from_dir(tmp_path)
+    t = RuleTriage.from_dir(tmp_path)
     assert t.classify("chest pian and sweating").matched == "t.combo"
     assert t.classify("chest pain and no sweating").matched == "t.one"
     assert t.classify("no chest pain").level == "routine"

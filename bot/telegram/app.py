@@ -95,6 +95,9 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(
         filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.question))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & NOT_TEXT, handlers.not_text))
+    app.add_handler(MessageHandler(
+        filters.UpdateType.EDITED_MESSAGE & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND,
+        handlers.edited))
     app.add_handler(CallbackQueryHandler(handlers.feedback_button, pattern=r"^fb:"))
     app.add_handler(CallbackQueryHandler(handlers.sources_button, pattern=r"^src:"))
     app.add_error_handler(handlers.error)

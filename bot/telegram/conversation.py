@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from dataclasses import asdict
 
@@ -18,7 +19,9 @@ from telegram.constants import ChatType, ParseMode
 
 from bot.telegram import render, texts
 from bot.telegram.services import Services
+from bot.telegram.storage import StorageError
 from bot.telegram.streaming import NO_PREVIEWS, Preview, Target, stream, typing
+from bot.triage import TriageResult
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +43,29 @@ def _target(message: Message) -> Target:
 
 
 async def answer_question(s: Services, bot: Bot, message: Message, user_id: int,
-                          text: str) -> None:
-    """Answer one question, honouring the length, the rate and one-answer-at-a-time rules."""
+                          text: str, edited: bool = False, attachment: bool = False) -> None:
+    """Triage first, whatever the length; then answer, honouring the length, the rate and the
+    one-answer-at-a-time rules. An edit is answered only when its triage finds something; a
+    caption is answered as the question, with a word that the attachment was not read."""
     shown = f": {text!r}" if s.settings.log_message_text else ""
-    log.info("question from user %s in chat %s (%d chars)%s", user_id, message.chat.id,
-             len(text), shown)
-    if len(text) > s.settings.max_message_chars:
-        await message.reply_text(texts.TOO_LONG.format(length=len(text),
-                                                       limit=s.settings.max_message_chars))
+    log.info("%s from user %s in chat %s (%d chars)%s", "edit" if edited else "question",
+             user_id, message.chat.id, len(text), shown)
+    verdict = await s.engine.triage_message(text)
+    if verdict.level == "emergency":
+        await _emergency(s, bot, message, user_id, verdict)  # at once: no queue, no disk
         return
+    too_long = len(text) > s.settings.max_message_chars
+    if edited or too_long:
+        notice = s.engine.notice(verdict)
+        note = texts.TOO_LONG.format(length=len(text), limit=s.settings.max_message_chars) \
+            if too_long else ""
+        if notice or note:
+            await message.reply_text("\n\n".join(p for p in (notice, note) if p))
+        return
+    if attachment:
+        await message.reply_text(texts.CAPTION_ONLY)
     if s.turns.closing:
         await message.reply_text(texts.SHUTTING_DOWN)
-        return
-    if s.engine.triage.classify(text).level == "emergency":
-        await _answer(s, bot, message, user_id, text)  # at once: no queue, no rate limit
         return
     wait = s.rate.check(user_id)
     if wait:
@@ -67,27 +79,57 @@ async def answer_question(s: Services, bot: Bot, message: Message, user_id: int,
             return
         await message.reply_text(texts.ONE_MOMENT)
     async with s.turns.turn(user_id):
-        await _answer(s, bot, message, user_id, text)
+        await _answer(s, bot, message, user_id, text, verdict)
 
 
-async def _answer(s: Services, bot: Bot, message: Message, user_id: int, text: str) -> None:
+async def _emergency(s: Services, bot: Bot, message: Message, user_id: int,
+                     verdict: TriageResult) -> None:
+    """Send the emergency text before touching the disk; then record what can be recorded."""
+    answer = s.engine.emergency(verdict)
+    await Preview(bot, _target(message), s.stream, s.pacer, message.message_id).finish(
+        render.answer_parts(answer), None)
+    log.info("answered user %s in chat %s: emergency", user_id, message.chat.id)
+    _record(s, "count_question", user_id)
+    _record(s, "add_turns", message.chat.id, user_id,
+            [("user", message.text or message.caption or ""), ("assistant", answer.body)],
+            keep=s.settings.history_turns)
+
+
+def _record(s: Services, what: str, *args: object, **kwargs: object) -> object:
+    """A store write that may fail (a full disk): logged once per kind, the answer goes on."""
+    try:
+        return getattr(s.store, what)(*args, **kwargs)
+    except (sqlite3.Error, OSError, StorageError) as error:
+        if what not in _DISK_ERRORS_LOGGED:
+            _DISK_ERRORS_LOGGED.add(what)
+            log.error("could not write to the bot's database (%s: %s: %s); answering anyway",
+                      what, type(error).__name__, error)
+        return None
+
+
+_DISK_ERRORS_LOGGED: set[str] = set()
+
+
+async def _answer(s: Services, bot: Bot, message: Message, user_id: int, text: str,
+                  verdict: TriageResult) -> None:
     started = time.monotonic()
     chat_id = message.chat.id
     target = _target(message)
-    history = s.store.history(chat_id, user_id, s.settings.history_turns,
-                              s.settings.history_chars)
-    s.store.count_question(user_id)
+    history = _record(s, "history", chat_id, user_id, s.settings.history_turns,
+                      s.settings.history_chars) or []
+    _record(s, "count_question", user_id)
     preview = Preview(bot, target, s.stream, s.pacer, message.message_id)
     live = s.turns.in_flight <= s.stream.live_answers
     preview.disabled = not live
     async with typing(bot, target, s.stream.typing_interval):
-        answer = await stream(s.engine.stream(text, history, live=live), preview)
+        answer = await stream(s.engine.stream(text, history, live=live, verdict=verdict),
+                              preview)
     sources = [asdict(source) for source in answer.sources]
-    answer_id = s.store.save_answer(chat_id, user_id, answer.triage, answer.mode, sources)
+    answer_id = _record(s, "save_answer", chat_id, user_id, answer.triage, answer.mode, sources)
     parts = render.answer_parts(answer)
-    await preview.finish(parts, keyboard(answer_id, bool(sources)))
-    s.store.add_turns(chat_id, user_id, [("user", text), ("assistant", answer.body)],
-                      keep=s.settings.history_turns)
+    await preview.finish(parts, keyboard(answer_id, bool(sources)) if answer_id else None)
+    _record(s, "add_turns", chat_id, user_id, [("user", text), ("assistant", answer.body)],
+            keep=s.settings.history_turns)
     log.info("answered user %s in chat %s: %s/%s, %d chars in %d part(s), %d sources, %.2f s",
              user_id, chat_id, answer.triage, answer.mode, len(answer.text), len(parts),
              len(sources), time.monotonic() - started)

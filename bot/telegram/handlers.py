@@ -99,10 +99,29 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                        update.effective_user.id, text)
 
 
+async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: triaged again; answered when the new text raises a red flag."""
+    message = update.effective_message
+    if not is_addressed(message, context.bot):
+        return
+    text = question_text(message, context.bot)
+    if text:
+        await conversation.answer_question(services(context), context.bot, message,
+                                           update.effective_user.id, text, edited=True)
+
+
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos, voice, stickers, files: say that only text can be read."""
-    if is_addressed(update.effective_message, context.bot):
-        await update.effective_message.reply_text(texts.TEXT_ONLY)
+    """Photos, voice, stickers, files: a caption is triaged and answered; otherwise say that only
+    text can be read."""
+    message = update.effective_message
+    if not is_addressed(message, context.bot):
+        return
+    text = question_text(message, context.bot) if message.caption else ""
+    if not text:
+        await message.reply_text(texts.TEXT_ONLY)
+        return
+    await conversation.answer_question(services(context), context.bot, message,
+                                       update.effective_user.id, text, attachment=True)
 
 
 async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -40,6 +40,8 @@ RATE_LIMITED = ("🙏 You have asked {count} questions in the last minute. Pleas
                 "{seconds} seconds and ask again.")
 TOO_LONG = ("✂️ Your message is {length:,} characters long; I can read up to {limit:,}. "
             "Please shorten it to the main symptoms and questions and send it again.")
+CAPTION_ONLY = ("🙂 I cannot see photos or files or listen to recordings, so I answer the text you "
+                "wrote with it.")
 TEXT_ONLY = ("🙂 I can only read text messages. Please describe your symptoms or your question "
              "in words; I cannot look at photos, voice messages, stickers or files.")
 EMPTY = ("🙂 Please write your question after mentioning me, e.g. "

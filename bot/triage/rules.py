@@ -1,4 +1,5 @@
-"""Red-flag triage by rules kept in data files: emergency, urgent or routine, before any LLM."""
+"""The rule layer of the triage: textbook combinations, negation and figures of speech, kept in
+the TOML files of prompts/triage."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-Level = Literal["emergency", "urgent", "routine"]
-RANK: dict[str, int] = {"routine": 0, "urgent": 1, "emergency": 2}
+from bot.triage.verdict import RANK, ROUTINE, Flag, Level, TriageResult
+
 MIN_FUZZY = 6  # key words this long tolerate one edit; one letter shorter, only a letter swap
 _PUNCT = str.maketrans("。、｡､’‘`“”「」『』—–-~()[]", ".,.,'''" + '"' * 6 + ",," + " " * 6)
 _PUNCT_BREAK = r"[.,;:!?\n\"/]+"
@@ -25,18 +26,6 @@ _CUES = ("negation_before", "negation_after", "pseudo_negation", "negation_claus
 _RULE_KEYS = {"id", "level", "category", "all_of", "context", "none_of", "priority"}
 _LANG_KEYS = {"code", "words", "window", "after_window", "clause_breaks", "idioms", "typos",
               "fuzzy", "protect", "replace", "chars", *_CUES}
-
-
-@dataclass(frozen=True)
-class TriageResult:
-    """The verdict: level, category ("" when routine) and the id of the rule that fired."""
-
-    level: Level
-    category: str
-    matched: str = ""
-
-
-ROUTINE = TriageResult("routine", "")
 
 
 @dataclass(frozen=True)
@@ -111,7 +100,7 @@ def _join(sources: list[str], words: bool = False) -> re.Pattern[str] | None:
     return re.compile(f"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])" if words else alternation)
 
 
-class Triage:
+class RuleTriage:
     """A compiled rule set; `classify` is pure, fast and does no I/O."""
 
     def __init__(self, rules: list[_Rule], cues: dict[bool, tuple[re.Pattern[str] | None, ...]],
@@ -125,7 +114,7 @@ class Triage:
         self._breaks = re.compile("|".join([_PUNCT_BREAK, *breaks]))
 
     @classmethod
-    def from_dir(cls, rules_dir: Path) -> Triage:
+    def from_dir(cls, rules_dir: Path) -> RuleTriage:
         """Load and validate every *.toml file of `rules_dir`; a bad file raises ValueError."""
         files = sorted(Path(rules_dir).glob("*.toml"))
         if not files:
@@ -194,15 +183,19 @@ class Triage:
         spans = [m.span() for m in self._breaks.finditer(norm)]
         bounds = ([s for s, _ in spans], [e for _, e in spans])
         for rule in self.rules:
-            if (all(g.search(norm) for g in rule.context)
-                    and not (rule.none_of and rule.none_of.search(norm))
-                    and all(self._hit(g, norm, rule, bounds) for g in rule.groups)):
-                return TriageResult(rule.level, rule.category, rule.id)
+            if not all(g.search(norm) for g in rule.context) or (
+                    rule.none_of and rule.none_of.search(norm)):
+                continue
+            spans = [self._hit(g, norm, rule, bounds) for g in rule.groups]
+            if all(spans):
+                words = " … ".join(norm[a:b] for a, b in sorted(set(spans)))  # type: ignore[misc]
+                flag = Flag("rules", rule.id, rule.category, rule.level, words)
+                return TriageResult(rule.level, rule.category, rule.id, (flag,))
         return ROUTINE
 
     def _hit(self, group: re.Pattern[str], text: str, rule: _Rule,
-             bounds: tuple[list[int], list[int]]) -> bool:
-        """True when `group` matches somewhere in `text` with no negation cue in its clause."""
+             bounds: tuple[list[int], list[int]]) -> tuple[int, int] | None:
+        """Where `group` matches in `text` with no negation cue in its clause, or None."""
         before_cue, after_cue, pseudo, clause_cue = self._cues[rule.words]
         (starts, ends), (window, after_window) = bounds, rule.windows
         for m in group.finditer(text):
@@ -219,8 +212,8 @@ class Triage:
                 before, after = before[-window:], after.strip()[:after_window]
             if not ((before_cue and before_cue.search(before))
                     or (after_cue and after_cue.search(after))):
-                return True
-        return False
+                return m.span()
+        return None
 
 
 def _rule(raw: Any, words: bool, windows: tuple[int, int], defs: dict[str, str],
@@ -252,7 +245,10 @@ def _rule(raw: Any, words: bool, windows: tuple[int, int], defs: dict[str, str],
                  compiled["context"], none_of, words, windows)
 
 
+RULES_DIR = Path(__file__).resolve().parents[2] / "prompts" / "triage"
+
+
 @functools.cache
-def load_default() -> Triage:
-    """The rules shipped in prompts/triage next to the package, loaded once."""
-    return Triage.from_dir(Path(__file__).resolve().parent.parent / "prompts" / "triage")
+def load_rules() -> RuleTriage:
+    """The rules shipped in prompts/triage, loaded once."""
+    return RuleTriage.from_dir(RULES_DIR)
