@@ -1,5 +1,6 @@
-"""What the engine returns, and the code-side rules every answer passes through:
-citations checked, sources listed, the fixed disclaimer last."""
+"""What the engine returns, and the code-side rules every answer passes through: the model's
+own source lists and disclaimers removed, citations checked, sources listed, the fixed
+disclaimer last."""
 
 from __future__ import annotations
 
@@ -13,6 +14,48 @@ Level = Literal["emergency", "urgent", "routine"]
 Mode = Literal["llm", "extractive", "emergency", "no_match", "empty_kb"]
 
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
+_TITLE = re.compile(r"^(?:dr\.\s*|dr\s+|doctor\s+)", re.IGNORECASE)
+
+# What code alone writes, in the forms a model writes it anyway: a sources heading (the list
+# under it goes too), a trailing block of "[n] ..." lines, a disclaimer paragraph.
+LIST_WORDS = (
+    "sources", "source", "references", "reference", "citations", "bibliography", "works cited",
+    "quellen", "quellenangaben", "quelle", "literatur", "referenzen", "fuentes", "fuente",
+    "referencias", "bibliografía", "références", "fonti", "fontes", "referências", "источники",
+    "литература", "kaynaklar", "kaynakça", "nguồn", "nguồn tham khảo", "tài liệu tham khảo",
+    "sumber", "referensi", "المصادر", "المراجع", "स्रोत", "संदर्भ", "출처", "참고문헌", "出典",
+    "参考文献", "參考文獻", "来源", "來源", "资料来源", "資料來源", "参考资料", "參考資料", "参考",
+    "參考",
+)
+DISCLAIMER_WORDS = (
+    "disclaimer", "medical disclaimer", "haftungsausschluss", "descargo de responsabilidad",
+    "aviso legal", "aviso médico", "avertissement", "clause de non-responsabilité", "免责声明",
+    "免責聲明", "免責事項", "면책 조항",
+)
+_MARKUP = " \t#>*_【["
+
+
+def _heading(words: tuple[str, ...]) -> re.Pattern:
+    alternatives = "|".join(re.escape(w).replace("\\ ", r"\s*") for w in words)
+    return re.compile(rf"^[\s#>*_【\[]*(?:{alternatives})[\s*_】\]]*(?:[:：]|$)", re.I)
+
+
+_LIST_HEADING = _heading(LIST_WORDS)
+_DISCLAIMER_HEADING = _heading(DISCLAIMER_WORDS)
+_REFERENCE_LINE = re.compile(r"^\s*(?:[-*•]\s*)?\[\^?\d+\]:?\s+(?!.*\[\d+\])\S")
+_NOT_ADVICE = re.compile(
+    r"\bnot\b[^.!?\n]{0,50}\bmedical advice|"
+    r"\bno (?:es|constituye|sustituye|reemplaza)\b[^.!?\n]{0,40}\b(?:consejo|asesoramiento|"
+    r"consulta|diagnóstico) médic|"
+    r"\b(?:keine?|nicht)\b[^.!?\n]{0,40}\b(?:ärztliche|medizinische)n? (?:Beratung|Rat|Diagnose)|"
+    r"\bne (?:constitue|remplace) pas\b[^.!?\n]{0,40}\b(?:avis|conseil|consultation) médical|"
+    r"n'est pas un avis médical|"
+    r"(?:不构成|不構成|不能替代|不能代替|不可替代|并非|並非|不是)[^。\n]{0,20}"
+    r"(?:医疗|醫療|医学|醫學|专业|專業)(?:建议|建議|意见|意見)",
+    re.I)
+_NEGATION = re.compile(r"\b(?:not|no|nicht|keine?|ne|n'est)\b|不|并非|並非", re.I)
+DISCLAIMER_WINDOW = 80  # a disclaimer paragraph says so near its start
+HOLD_PARAGRAPH = 160  # a streamed paragraph that might be one is held back up to this length
 
 KIND_LABEL = {
     "doctor_reply": "doctor reply",
@@ -62,7 +105,8 @@ class Source:
     def describe(self) -> str:
         """One line for the sources list."""
         if self.kind in ("doctor_reply", "excerpt") and self.doctor:
-            who = ", ".join(p for p in (f"Dr. {self.doctor}", self.department, self.hospital) if p)
+            doctor = f"Dr. {doctor_name(self.doctor)}"
+            who = ", ".join(p for p in (doctor, self.department, self.hospital) if p)
             when = f", replied {self.replied}" if self.replied else ""
             lead = "Excerpt of a reply by " if self.kind == "excerpt" else ""
             return f"[{self.number}] {lead}{who}{when}: “{self.title}”"
@@ -93,6 +137,56 @@ class Answer:
         data = asdict(self)
         data["answer"] = data.pop("text")
         return data
+
+
+def doctor_name(name: str) -> str:
+    """A doctor's name without a leading "Dr."/"Dr"/"Doctor" (stripped once), for "Dr. {name}"."""
+    return _TITLE.sub("", name.strip(), count=1).strip()
+
+
+def _disclaimer(paragraph: str) -> bool:
+    if _DISCLAIMER_HEADING.match(paragraph):
+        return True
+    found = _NOT_ADVICE.search(paragraph)
+    return bool(found and found.start() < DISCLAIMER_WINDOW and not _CITATION.search(paragraph))
+
+
+def strip_extras(text: str) -> str:
+    """The model's text without the source list, reference block or disclaimer it wrote."""
+    lines = text.split("\n")
+    cut = next((i for i, line in enumerate(lines) if _LIST_HEADING.match(line)), len(lines))
+    paragraphs = re.split(r"\n[ \t]*\n", "\n".join(lines[:cut]))
+    lines = "\n\n".join(p for p in paragraphs if not _disclaimer(p)).rstrip().split("\n")
+    while lines and (not lines[-1].strip() or _REFERENCE_LINE.match(lines[-1])):
+        lines.pop()
+    return "\n".join(lines).strip()
+
+
+def _opens_extra(line: str) -> bool:
+    """An unfinished line that could still become a sources heading or a reference line."""
+    bare = line.strip().lstrip(_MARKUP).lower()
+    if line.lstrip().startswith(("[", "- [", "* [", "• [")):
+        return True
+    return bool(bare) and any(w.startswith(bare) for w in LIST_WORDS + DISCLAIMER_WORDS)
+
+
+def _may_disclaim(paragraph: str) -> bool:
+    """An unfinished paragraph that could still become a disclaimer."""
+    text = paragraph.strip()
+    return (len(text) < HOLD_PARAGRAPH and not _CITATION.search(text)
+            and bool(_NEGATION.search(text[:DISCLAIMER_WINDOW])))
+
+
+def settled(text: str) -> str:
+    """What of a growing answer can be shown now: its extras stripped, and an unfinished line
+    or paragraph that could still turn into one held back."""
+    head, _, line = text.rpartition("\n")
+    before, _, paragraph = text.rpartition("\n\n")
+    if _may_disclaim(paragraph):
+        text = before
+    elif _opens_extra(line):
+        text = head
+    return strip_extras(text)
 
 
 def check_citations(text: str, count: int) -> str:

@@ -8,18 +8,28 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from bot.answer import KIND_LABEL, Answer, Source, check_citations, compose
+from bot.answer import (
+    KIND_LABEL,
+    Answer,
+    Source,
+    check_citations,
+    compose,
+    doctor_name,
+    settled,
+    strip_extras,
+)
 from bot.extractive import best_passage, extractive_body
 from bot.knowledge_base import KnowledgeBase
-from bot.llm import answer_chain, condense_chain, make_chat_model
+from bot.llm import Reply, answer_chain, condense_chain, make_chat_model, paced
 from bot.prompts import Prompts
 from bot.retrieval import Retriever
 from bot.settings import Settings
-from bot.standalone import rule_standalone
+from bot.standalone import related, rule_standalone, search_text
 from bot.triage import Triage, TriageResult, load_default
 from bot.triage.second_opinion import escalate, second_opinion_chain
 
@@ -98,12 +108,15 @@ class Engine:
         notice = self.notice(triage)
         if notice:
             yield notice + "\n\n"
-        question = await self._standalone(message, history)
+        # One budget for all the LLM is asked to write: the follow-up's rewrite and the answer.
+        deadline = asyncio.get_running_loop().time() + self.settings.llm_answer_budget
+        question = await self._standalone(message, history, deadline)
         # Own threads: in the shared default executor a crowd's searches would queue ahead of
         # the name lookups the LLM and Telegram connections need (measured: every LLM call of
         # 100 simultaneous people waited for the last search).
         result = await asyncio.get_running_loop().run_in_executor(
-            self._search_threads, self.retriever.search, question, self.settings.top_k * 3)
+            self._search_threads, self.retriever.search, search_text(message, question),
+            self.settings.top_k * 3)
         if opinion is not None:
             raised = await opinion
             if raised.level == "emergency":
@@ -133,7 +146,8 @@ class Engine:
             source.passage = best_passage(records[source.id].answer, result.query)
         body, mode = "", "extractive"
         if self.chat_model is not None:
-            async for piece in self._generate(question, history, sources, records, live):
+            async for piece in self._generate(question, history, sources, records, live,
+                                              deadline=deadline):
                 if isinstance(piece, str):
                     yield piece
                 else:
@@ -143,7 +157,8 @@ class Engine:
         if mode == "llm":
             body = check_citations(body, len(sources))
         else:
-            body = extractive_body(sources, records, result.query, self.prompts.offline)
+            named = [replace(s, doctor=doctor_name(s.doctor)) for s in sources]  # "Dr." once
+            body = extractive_body(named, records, result.query, self.prompts.offline)
         yield self._final(body, mode, triage.level, triage.category, notice=notice,
                           sources=sources, question=question, version=result.version,
                           triage=triage)
@@ -198,31 +213,40 @@ class Engine:
                       language=triage.language if triage else "",
                       flags=[f.public() for f in triage.flags] if triage else [])
 
-    async def _standalone(self, message: str, history: Sequence[Turn]) -> str:
-        """A follow-up rewritten as a standalone question (LLM if there is one, else a rule)."""
+    async def _standalone(self, message: str, history: Sequence[Turn],
+                          deadline: float | None = None) -> str:
+        """A follow-up rewritten as a standalone question (LLM if there is one, else a rule);
+        a rewrite that shares no word with the message or the last question is not used."""
         if not any(role == "user" for role, _ in history):
             return message
         if self.chat_model is not None:
             transcript = "\n".join(f"{role}: {text}" for role, text in history[-6:])
+            previous = next((text for role, text in reversed(history) if role == "user"), "")
+            limit = min(CONDENSE_TIMEOUT, self.settings.llm_first_token_timeout)
+            if deadline is not None:  # the rewrite spends the answer's budget
+                limit = min(limit, deadline - asyncio.get_running_loop().time())
             try:
                 chain = self._condense_chain
-                async with asyncio.timeout(min(CONDENSE_TIMEOUT, self.settings.llm_timeout)):
+                async with asyncio.timeout(max(limit, 0.0)):
                     rewritten = await chain.ainvoke({"history": transcript, "question": message})
                 rewritten = rewritten.strip().strip('"')
-                if 3 <= len(rewritten) <= 1000:
+                if 3 <= len(rewritten) <= 1000 and related(rewritten, message, previous):
                     return rewritten
+                log.warning("the LLM's rewrite (%d chars) is unusable or shares no word with "
+                            "the message or the last question; using the rule", len(rewritten))
             except Exception as error:  # noqa: BLE001 - any LLM failure falls back to the rule
                 log.warning("condensing with the LLM failed (%s); using the rule",
                             type(error).__name__)
         return rule_standalone(message, history)
 
     async def _generate(self, question: str, history: Sequence[Turn], sources: list[Source],
-                        records: dict, live: bool = True) -> AsyncIterator[str | tuple[str]]:
-        """Stream the LLM's answer (or get it whole when not live); on failure or timeout yield
-        nothing more (the caller falls back)."""
+                        records: dict, live: bool = True, deadline: float | None = None
+                        ) -> AsyncIterator[str | tuple[str]]:
+        """Stream the LLM's answer (or get it whole when not live) without the extras it wrote
+        itself; on failure, timeout or a cut-short reply yield ("",) (the caller falls back)."""
         numbered = "\n\n".join(
             f"[{s.number}] ({KIND_LABEL.get(s.kind, s.kind)}"
-            + (f", Dr. {s.doctor}, {s.department}" if s.doctor else "")
+            + (f", Dr. {doctor_name(s.doctor)}, {s.department}" if s.doctor else "")
             + f") {s.title}\n{records[s.id].answer[:2500]}"
             for s in sources
         )
@@ -230,23 +254,34 @@ class Engine:
             HumanMessage(text) if role == "user" else AIMessage(text)
             for role, text in history[-self.settings.history_turns:]
         ]
-        chain = self._answer_chain
-        budget = self.settings.llm_timeout * (self.settings.llm_max_retries + 1) + 2
-        started = time.monotonic()
-        pieces: list[str] = []
+        chain, settings = self._answer_chain, self.settings
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = deadline if deadline is not None else started + settings.llm_answer_budget
+        reply, shown = Reply(), ""
         try:
             inputs = {"sources": numbered, "question": question, "history": messages}
-            async with asyncio.timeout(budget):
-                if live:
-                    async for chunk in chain.astream(inputs):
-                        if chunk:
-                            pieces.append(chunk)
-                            yield chunk
-                else:
-                    pieces.append(await chain.ainvoke(inputs))
+            if live:
+                chunks = paced(chain.astream(inputs), first=settings.llm_first_token_timeout,
+                               stall=settings.llm_stall_timeout, deadline=deadline)
+                async for chunk in chunks:
+                    reply.add(chunk)
+                    visible = settled(reply.text)  # never a list or disclaimer of its own
+                    if len(visible) > len(shown) and visible.startswith(shown):
+                        yield visible[len(shown):]
+                        shown = visible
+            else:
+                async with asyncio.timeout(max(deadline - loop.time(), 0.0)):
+                    reply.add(await chain.ainvoke(inputs))
+            if not reply.finished:  # a half answer is never shown as a whole one
+                raise ValueError(f"the reply was cut short (finish_reason "
+                                 f"{reply.finish_reason}, {len(reply.text)} chars)")
         except Exception as error:  # noqa: BLE001 - the person still gets the extractive answer
             log.warning("LLM failed after %.1f s (%s: %s); answering from the replies instead",
-                        time.monotonic() - started, type(error).__name__, str(error)[:200])
+                        loop.time() - started, type(error).__name__, str(error)[:200])
             yield ("",)
             return
-        yield ("".join(pieces),)
+        body = strip_extras(reply.text)
+        if live and len(body) > len(shown) and body.startswith(shown):
+            yield body[len(shown):]  # the rest that was held back while it could become one
+        yield (body,)

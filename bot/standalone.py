@@ -1,9 +1,12 @@
-"""Without an LLM, a follow-up becomes standalone by a rule: join it to the previous question."""
+"""A follow-up made standalone: by a rule without an LLM (join it to the previous question),
+and the checks an LLM rewrite must pass before it may steer the search."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+from bot.keyword_index import tokenize
 
 _FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|but|so|then|is it|is that|does it|could it|should i|"
@@ -22,3 +25,16 @@ def rule_standalone(message: str, history: Sequence[tuple[str, str]]) -> str:
     if previous and (short or _FOLLOW_UP.match(message) or _PRONOUN.search(message[:60])):
         return f"{previous.strip()} {message.strip()}"
     return message
+
+
+def related(rewrite: str, message: str, previous: str = "") -> bool:
+    """True when the rewrite shares a content word with the message or the previous question."""
+    words = set(tokenize(rewrite))
+    return bool(words & set(tokenize(message)) or words & set(tokenize(previous)))
+
+
+def search_text(message: str, question: str) -> str:
+    """What retrieval searches: the standalone question and the message itself, together."""
+    if message.strip() in question:
+        return question
+    return f"{question.strip()}\n{message.strip()}"

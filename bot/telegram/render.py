@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Callable, Iterable
 
-from bot.answer import KIND_LABEL, Answer
+from bot.answer import KIND_LABEL, Answer, doctor_name
 
 LIMIT = 4096
 Style = Callable[[str], str]
@@ -141,7 +141,8 @@ def source_detail(source: dict, passage_chars: int) -> str:
              italic(KIND_LABEL.get(kind, kind).capitalize())]
     who = ", ".join(p for p in (source.get("department"), source.get("hospital")) if p)
     if source.get("doctor"):
-        lines.append(f"Dr. {escape(source['doctor'])}" + (f" — {escape(who)}" if who else ""))
+        doctor = f"Dr. {escape(doctor_name(source['doctor']))}"
+        lines.append(doctor + (f" — {escape(who)}" if who else ""))
     if source.get("replied"):
         lines.append(f"Replied: {escape(source['replied'])}")
     if len(source.get("url") or "") < 500 and (link := _link(source.get("url", ""))):

@@ -84,6 +84,9 @@ class FakeOpenAI:
         self.chunk_delay = chunk_delay  # seconds between streamed text chunks
         self.hang = False  # chat requests are accepted and never answered (until stop)
         self.cut_off_after: int | None = None  # stream the role chunk + N text chunks, then drop
+        self.finish_reason = "stop"  # e.g. "length": the model stopped at its token limit
+        self.end_early_after: int | None = None  # N text chunks, then end: no finish, no [DONE]
+        self.stall_after: int | None = None  # N text chunks, then silence (until stop)
         self.malformed = False  # chat answers are broken JSON (the body, or every SSE event)
         self.requests: list[RecordedRequest] = []
         self.port = 0
@@ -263,7 +266,8 @@ class FakeOpenAI:
         if self.malformed:
             return web.Response(text='{"id": "x", "choices": [', content_type="application/json")
         message = {"role": "assistant", "content": text, "refusal": None}
-        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+        choice = {"index": 0, "message": message, "logprobs": None,
+                  "finish_reason": self.finish_reason}
         return web.json_response(
             {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
         )
@@ -280,7 +284,8 @@ class FakeOpenAI:
 
         pieces = split_words(text)
         events = [chunk({"role": "assistant", "content": "", "refusal": None})]
-        events += [chunk({"content": piece}) for piece in pieces] + [chunk({}, "stop")]
+        events += [chunk({"content": piece}) for piece in pieces]
+        events.append(chunk({}, self.finish_reason))
         if with_usage:
             events.append({**base, "choices": [], "usage": usage})
         response = web.StreamResponse(
@@ -291,6 +296,12 @@ class FakeOpenAI:
             for i, event in enumerate(events):
                 if self.cut_off_after is not None and i > self.cut_off_after:
                     request.transport.close()  # drop the connection mid-stream
+                    return response
+                if self.end_early_after is not None and i > self.end_early_after:
+                    await response.write_eof()  # a well-formed HTTP end, but no end marker
+                    return response
+                if self.stall_after is not None and i > self.stall_after:
+                    await self._closing.wait()  # tokens stop coming; the connection stays
                     return response
                 if 1 < i <= len(pieces):
                     await self._sleep(self.chunk_delay)
