@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -176,3 +178,36 @@ async def running_bot(root: Path, api: FakeBotApi, llm: FakeOpenAI | None = None
     finally:
         if not task.done():
             await bot.stop()
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def process_env(root: Path, api: FakeBotApi, llm: FakeOpenAI, **extra: str) -> dict[str, str]:
+    """The environment of a `symptom-bot run` process on the fakes (embeddings from the LLM
+    fake, so no model is loaded); `extra` adds or overrides variables."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENAI_", "TELEGRAM_", "CHROMA_", "EMBEDDING_", "WEBHOOK_"))}
+    env.update(llm.env())
+    env.update(DATA_DIR=str(root / "data"), KNOWLEDGE_DIR=str(root / "knowledge"),
+               HF_HUB_OFFLINE="1", TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url,
+               EMBEDDING_PROVIDER="openai", RELEVANCE_FLOOR="0", TRIAGE_SECOND_OPINION="false",
+               LLM_TIMEOUT="120", ADMIN_USER_IDS=str(ADMIN), LOG_LEVEL="INFO")
+    env.update(extra)
+    return env
+
+
+async def build_process_index(root: Path, llm: FakeOpenAI) -> Path:
+    """The test corpus ingested with the LLM fake's embeddings, for a `symptom-bot run`."""
+    write_corpus(root / "knowledge")
+    settings = settings_for(root, llm, embedding_provider="openai")
+    report = await asyncio.to_thread(ingest, settings)
+    assert report.exit_code == 0, report
+    return root
+
+
+async def start_process(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    """`symptom-bot run` in its own process, its log lines appended to `log`."""
+    with open(log, "ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", env=env, cwd=REPO, stdout=out, stderr=out)

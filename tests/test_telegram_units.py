@@ -99,6 +99,23 @@ def test_store_migrates_bounds_history_and_forgets(tmp_path):
     again.close()
 
 
+def test_a_version_1_database_gains_the_inbox_and_keeps_its_data(tmp_path):
+    from bot.telegram.storage import MIGRATIONS
+
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as db:  # as the bot before the inbox left it
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        db.executescript(MIGRATIONS[0])
+        db.execute("INSERT INTO schema_version VALUES (1)")
+        db.execute("INSERT INTO turns (chat_id, user_id, role, text, created) "
+                   "VALUES (1, 42, 'user', 'kept', ?)", (time.time(),))
+    store = Store(path)
+    assert store.version == SCHEMA_VERSION == 2
+    assert store.history(1, 42, 6, 100) == [("user", "kept")]
+    assert store._db.execute("SELECT COUNT(*) FROM inbox").fetchone() == (0,)
+    store.close()
+
+
 def test_store_refuses_a_newer_schema(tmp_path):
     path = tmp_path / "bot.sqlite3"
     Store(path).close()

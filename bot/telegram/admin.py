@@ -8,10 +8,12 @@ from collections.abc import Callable
 
 from telegram import Bot
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
 
 from bot.ingest import IngestReport
 from bot.knowledge_base import status as index_status
 from bot.settings import Settings
+from bot.telegram import texts
 from bot.telegram.render import escape, pack
 from bot.telegram.storage import Stats
 
@@ -110,3 +112,13 @@ async def stats_text(settings: Settings, stats: Stats) -> str:
         f"Feedback: 👍 {stats.thumbs_up:,}, 👎 {stats.thumbs_down:,}\n"
         f"Index: {index}"
     )
+
+
+async def send_privately(bot: Bot, user_id: int, html: str) -> str:
+    """Send an operator's answer to their private chat; returns what to say where they asked."""
+    try:
+        await bot.send_message(user_id, html, parse_mode=ParseMode.HTML)
+    except (Forbidden, BadRequest) as error:  # never opened a private chat with the bot
+        log.info("could not message admin %s privately: %s", user_id, error)
+        return texts.STATS_PRIVATE_ONLY
+    return texts.STATS_SENT_PRIVATELY

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dtm
 import functools
 import logging
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -29,9 +30,11 @@ from bot.ingest import ingest
 from bot.settings import Settings
 from bot.telegram import handlers, texts
 from bot.telegram.admin import IngestFn, Reloader
+from bot.telegram.inbox import Inbox, InboxApplication, InboxQueue, InboxRequest, recover
 from bot.telegram.limits import OneAtATime, RateLimit
 from bot.telegram.retry import RetryingRateLimiter
 from bot.telegram.services import Services
+from bot.telegram.startup import StartupError, check_token, connect, redact, redact_logs
 from bot.telegram.storage import Store
 from bot.telegram.streaming import EditPacer, StreamConfig
 from bot.telegram.texts import Pages
@@ -59,9 +62,13 @@ def build_application(settings: Settings, *, engine: Engine | None = None,
     engine = engine or Engine(settings)
     stream = stream or StreamConfig()
     store = Store(db_path or Path(settings.data_dir) / DB_NAME)
+    inbox = Inbox(store.path)
     reloader = Reloader(settings, ingest_fn or functools.partial(_ingest, engine))
     app = (
         ApplicationBuilder()
+        .application_class(InboxApplication)
+        .update_queue(InboxQueue(inbox, confirm_on_put=bool(settings.webhook_url)))
+        .get_updates_request(InboxRequest(inbox, connection_pool_size=1))
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings.telegram_api_base_url))
@@ -74,7 +81,7 @@ def build_application(settings: Settings, *, engine: Engine | None = None,
     app.bot_data["services"] = Services(
         settings=settings, engine=engine, store=store, pages=Pages.load(settings),
         rate=RateLimit(settings.rate_limit_per_minute), turns=OneAtATime(), stream=stream,
-        pacer=EditPacer(stream.edit_interval), reloader=reloader)
+        pacer=EditPacer(stream.edit_interval), reloader=reloader, inbox=inbox)
     add_handlers(app)
     return app
 
@@ -100,6 +107,7 @@ def add_handlers(app: Application) -> None:
         handlers.edited))
     app.add_handler(CallbackQueryHandler(handlers.feedback_button, pattern=r"^fb:"))
     app.add_handler(CallbackQueryHandler(handlers.sources_button, pattern=r"^src:"))
+    app.add_handler(CallbackQueryHandler(handlers.unknown_button))
     app.add_error_handler(handlers.error)
 
 
@@ -120,10 +128,13 @@ async def _start_updates(app: Application, settings: Settings) -> None:
     updater = app.updater
     assert updater is not None
     if settings.webhook_url:
+        secret = settings.webhook_secret or secrets.token_urlsafe(32)
+        if not settings.webhook_secret:
+            log.info("no WEBHOOK_SECRET: registered a random one for this run")
         await updater.start_webhook(
             listen=settings.webhook_listen, port=settings.webhook_port,
             url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url, secret_token=settings.webhook_secret or None,
+            webhook_url=settings.webhook_url, secret_token=secret,
             allowed_updates=Update.ALL_TYPES)
         log.info("webhook mode: listening on %s:%s for %s", settings.webhook_listen,
                  settings.webhook_port, settings.webhook_url)
@@ -145,12 +156,17 @@ async def serve(app: Application, stop: asyncio.Event | None = None,
             loop.add_signal_handler(sig, stop.set)
             handled.append(sig)
     try:
-        await app.initialize()
+        await connect(app, services.settings)
         try:
             await register_commands(app)
             await asyncio.to_thread(services.engine.warm_up)
             await app.start()
-            await _start_updates(app, services.settings)
+            recover(app, services.inbox)
+            try:
+                await _start_updates(app, services.settings)
+            except TelegramError as error:
+                raise StartupError("Telegram refused to start the updates: " + redact(
+                    str(error), services.settings.telegram_bot_token)) from None
             log.info("bot @%s is up", app.bot.username)
             await stop.wait()
             log.info("stopping: no new updates; waiting up to %.0f s for %d answer(s) in flight",
@@ -158,6 +174,7 @@ async def serve(app: Application, stop: asyncio.Event | None = None,
         finally:
             await _stop(app, services, grace)
     finally:
+        await services.inbox.close()
         services.store.close()
         for sig in handled:
             loop.remove_signal_handler(sig)
@@ -176,14 +193,28 @@ async def _stop(app: Application, services: Services, grace: float) -> None:
 
 
 def run_bot(settings: Settings) -> int:
-    """`symptom-bot run`: serve until SIGINT/SIGTERM; 2 without TELEGRAM_BOT_TOKEN."""
-    if not settings.telegram_bot_token:
+    """`symptom-bot run`: serve until SIGINT/SIGTERM; 2 and one line (no token) if it can't."""
+    token = settings.telegram_bot_token
+    if not token:
         print(texts.NO_TOKEN, file=sys.stderr)
         return 2
+    redact_logs(token)
     try:
+        check_token(token)
         app = build_application(settings)
+    except StartupError as error:
+        print(f"The bot cannot start: {error}", file=sys.stderr)
+        return error.code
     except Exception as error:  # noqa: BLE001 - a clear message instead of a traceback
-        print(f"The bot cannot start: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"The bot cannot start: {type(error).__name__}: {redact(str(error), token)}",
+              file=sys.stderr)
         return 2
-    asyncio.run(serve(app))
+    try:
+        asyncio.run(serve(app))
+    except StartupError as error:
+        print(f"The bot cannot start: {error}", file=sys.stderr)
+        return error.code
+    except Exception:  # noqa: BLE001 - logged through the token filter, not a raw traceback
+        log.exception("the bot stopped on an unexpected error")
+        return 1
     return 0

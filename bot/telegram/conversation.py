@@ -1,4 +1,4 @@
-"""The people-facing services: answering a question, the buttons, /new and /forget."""
+"""The people-facing services: answering a question, /new and /forget."""
 
 from __future__ import annotations
 
@@ -7,34 +7,17 @@ import sqlite3
 import time
 from dataclasses import asdict
 
-from telegram import (
-    Bot,
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyParameters,
-)
-from telegram.constants import ChatType, ParseMode
+from telegram import Bot, Message
+from telegram.constants import ChatType
 
 from bot.telegram import render, texts
+from bot.telegram.buttons import keyboard
 from bot.telegram.services import Services
 from bot.telegram.storage import StorageError
-from bot.telegram.streaming import NO_PREVIEWS, Preview, Target, stream, typing
+from bot.telegram.streaming import Preview, Target, stream, typing
 from bot.triage import TriageResult
 
 log = logging.getLogger(__name__)
-
-
-def keyboard(answer_id: str, with_sources: bool, vote: int = 0) -> InlineKeyboardMarkup:
-    """👍 / 👎 (the chosen one ticked) and, when the answer cites any, Sources."""
-    rows = [[
-        InlineKeyboardButton("👍 ✓" if vote == 1 else "👍", callback_data=f"fb:{answer_id}:up"),
-        InlineKeyboardButton("👎 ✓" if vote == -1 else "👎", callback_data=f"fb:{answer_id}:down"),
-    ]]
-    if with_sources:
-        rows.append([InlineKeyboardButton("📚 Sources", callback_data=f"src:{answer_id}")])
-    return InlineKeyboardMarkup(rows)
 
 
 def _target(message: Message) -> Target:
@@ -115,11 +98,14 @@ async def _answer(s: Services, bot: Bot, message: Message, user_id: int, text: s
     started = time.monotonic()
     chat_id = message.chat.id
     target = _target(message)
+    if s.inbox.is_late(message):
+        await message.reply_text(texts.LATE)
     history = _record(s, "history", chat_id, user_id, s.settings.history_turns,
                       s.settings.history_chars) or []
     _record(s, "count_question", user_id)
     preview = Preview(bot, target, s.stream, s.pacer, message.message_id)
-    live = s.turns.in_flight <= s.stream.live_answers
+    # a crowd counts from its arrival: the others may still be in the triage
+    live = max(s.turns.in_flight, s.inbox.active) <= s.stream.live_answers
     preview.disabled = not live
     async with typing(bot, target, s.stream.typing_interval):
         answer = await stream(s.engine.stream(text, history, live=live, verdict=verdict),
@@ -135,37 +121,6 @@ async def _answer(s: Services, bot: Bot, message: Message, user_id: int, text: s
              len(sources), time.monotonic() - started)
 
 
-async def record_feedback(s: Services, query: CallbackQuery) -> None:
-    """Store a 👍 / 👎, acknowledge it and tick the chosen button."""
-    _, answer_id, value = (query.data or "fb::").split(":", 2)
-    vote = 1 if value == "up" else -1
-    if s.store.answer_sources(answer_id) is None:
-        await query.answer(texts.ANSWER_GONE, show_alert=True)
-        return
-    changed = s.store.vote(answer_id, query.from_user.id, vote)
-    log.info("feedback %+d from user %s on answer %s", vote, query.from_user.id, answer_id)
-    await query.answer(texts.FEEDBACK_THANKS[vote] if changed else texts.FEEDBACK_SAME)
-    if changed and query.message is not None:
-        with_sources = bool(s.store.answer_sources(answer_id))
-        await query.edit_message_reply_markup(keyboard(answer_id, with_sources, vote))
-
-
-async def show_sources(s: Services, bot: Bot, query: CallbackQuery) -> None:
-    """Send the cited doctors' replies in detail, under the answer."""
-    answer_id = (query.data or "src:").split(":", 1)[1]
-    sources = s.store.answer_sources(answer_id)
-    if sources is None or query.message is None:
-        await query.answer(texts.ANSWER_GONE, show_alert=True)
-        return
-    await query.answer(texts.SOURCES_SENT)
-    chat = query.message.chat
-    reply = ReplyParameters(query.message.message_id, allow_sending_without_reply=True)
-    for index, part in enumerate(render.sources_parts(sources)):
-        await bot.send_message(chat.id, part, parse_mode=ParseMode.HTML,
-                               reply_parameters=reply if index == 0 else None,
-                               link_preview_options=NO_PREVIEWS)
-
-
 def new_conversation(s: Services, chat_id: int, user_id: int) -> str:
     """Forget the person's conversation in this chat (/new)."""
     deleted = s.store.clear_history(chat_id, user_id)
@@ -174,10 +129,11 @@ def new_conversation(s: Services, chat_id: int, user_id: int) -> str:
     return texts.NEW
 
 
-def forget_person(s: Services, user_id: int) -> str:
-    """Delete everything stored about a person (/forget)."""
-    known = s.store.knows(user_id)
-    s.store.forget(user_id)
+async def forget_person(s: Services, user_id: int) -> str:
+    """Delete everything stored about a person (/forget), after their answer in flight."""
+    async with s.turns.turn(user_id):  # it writes its turns first; then everything goes
+        known = s.store.knows(user_id)
+        s.store.forget(user_id)
     s.rate.forget(user_id)
     log.info("user %s asked to be forgotten (%s)", user_id, "done" if known else "nothing stored")
     return texts.FORGOTTEN if known else texts.NOTHING_TO_FORGET

@@ -9,7 +9,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import admin, conversation, texts
+from bot.telegram import admin, buttons, conversation, texts
 from bot.telegram.addressing import is_addressed, question_text
 from bot.telegram.services import services
 
@@ -58,7 +58,7 @@ async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/forget: delete everything stored about the person."""
     await update.effective_message.reply_text(
-        conversation.forget_person(services(context), update.effective_user.id))
+        await conversation.forget_person(services(context), update.effective_user.id))
 
 
 async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,12 +78,17 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): people, questions, feedback, index."""
+    """/stats (admins): people, questions, feedback, index; asked in a group, sent privately."""
     s = services(context)
-    if not s.is_admin(update.effective_user.id):
-        await update.effective_message.reply_text(texts.ADMIN_ONLY.format(command="stats"))
+    message, user_id = update.effective_message, update.effective_user.id
+    if not s.is_admin(user_id):
+        await message.reply_text(texts.ADMIN_ONLY.format(command="stats"))
         return
-    await update.effective_message.reply_html(await admin.stats_text(s.settings, s.store.stats()))
+    text = await admin.stats_text(s.settings, s.store.stats())
+    if message.chat.type == ChatType.PRIVATE:
+        await message.reply_html(text)
+    else:
+        await message.reply_text(await admin.send_privately(context.bot, user_id, text))
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -126,12 +131,17 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """👍 / 👎 pressed."""
-    await conversation.record_feedback(services(context), update.callback_query)
+    await buttons.record_feedback(services(context), update.callback_query)
 
 
 async def sources_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Sources pressed."""
-    await conversation.show_sources(services(context), context.bot, update.callback_query)
+    await buttons.show_sources(services(context), context.bot, update.callback_query)
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button this bot never made: answered, so the client does not spin."""
+    await buttons.unknown(update.callback_query)
 
 
 async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

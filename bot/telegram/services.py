@@ -1,4 +1,5 @@
-"""What the handlers share: settings, the engine, the store, the limits, the reloader."""
+"""What the handlers share: settings, the engine, the store, the limits, the reloader, the
+inbox."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.telegram.admin import Reloader
+from bot.telegram.inbox import Inbox
 from bot.telegram.limits import OneAtATime, RateLimit
 from bot.telegram.storage import Store
 from bot.telegram.streaming import EditPacer, StreamConfig
@@ -28,6 +30,7 @@ class Services:
     stream: StreamConfig
     pacer: EditPacer
     reloader: Reloader
+    inbox: Inbox
 
     def is_admin(self, user_id: int | None) -> bool:
         """True for the ids in ADMIN_USER_IDS."""

@@ -35,8 +35,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE questions (user_id INTEGER NOT NULL, day TEXT NOT NULL,
                             count INTEGER NOT NULL, PRIMARY KEY (user_id, day));
     """,
+    # The inbox (bot/telegram/inbox.py): each update as received until it is handled; then
+    # only its id and when it was done (Telegram may deliver an unconfirmed update again).
+    """
+    CREATE TABLE inbox (update_id INTEGER PRIMARY KEY, user_id INTEGER, received REAL NOT NULL,
+                        payload TEXT, done REAL);
+    CREATE INDEX inbox_by_user ON inbox (user_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+KEPT = ("turns", "answers", "feedback", "questions", "people")  # what is kept about people
+PERSONAL = (*KEPT, "inbox")  # everything with a user_id (the inbox: messages being handled)
 
 
 class StorageError(Exception):
@@ -68,6 +77,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left
         self._migrate()
         self._purged = 0.0
         self.purge()
@@ -183,6 +193,13 @@ class Store:
                  json.dumps(sources, ensure_ascii=False)))
         return answer_id
 
+    def answer_for(self, answer_id: str, chat_id: int | None, user_id: int) -> list[dict] | None:
+        """The sources of an answer given to `user_id` or in `chat_id`, else None."""
+        row = self._db.execute(
+            "SELECT sources FROM answers WHERE answer_id = ? AND (user_id = ? OR chat_id = ?)",
+            (answer_id, user_id, chat_id)).fetchone()
+        return None if row is None else json.loads(row[0])
+
     def answer_sources(self, answer_id: str) -> list[dict] | None:
         """The sources of an answer, or None when it is unknown (forgotten or expired)."""
         row = self._db.execute(
@@ -205,12 +222,15 @@ class Store:
     # --------------------------------------------------------------------- housekeeping
 
     def forget(self, user_id: int) -> int:
-        """Delete everything stored about a person; returns the rows deleted."""
-        deleted = 0
+        """Delete all about a person (others' votes on their answers too); empty the WAL."""
         with self._transaction():
-            for table in ("turns", "answers", "feedback", "questions", "people"):
+            deleted = self._db.execute(
+                "DELETE FROM feedback WHERE answer_id IN "
+                "(SELECT answer_id FROM answers WHERE user_id = ?)", (user_id,)).rowcount
+            for table in PERSONAL:
                 deleted += self._db.execute(
                     f"DELETE FROM {table} WHERE user_id = ?", (user_id,)).rowcount  # noqa: S608
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted
 
     def knows(self, user_id: int) -> bool:
@@ -218,14 +238,15 @@ class Store:
         return any(
             self._db.execute(f"SELECT 1 FROM {table} WHERE user_id = ? LIMIT 1",  # noqa: S608
                              (user_id,)).fetchone()
-            for table in ("turns", "answers", "feedback", "questions", "people"))
+            for table in KEPT)
 
     def purge(self) -> None:
-        """Delete conversation turns and answers older than RETENTION_DAYS."""
+        """Delete turns and answers older than RETENTION_DAYS, inbox rows older than two days."""
         cutoff = time.time() - RETENTION_DAYS * 86400
         with self._transaction():
             self._db.execute("DELETE FROM turns WHERE created < ?", (cutoff,))
             self._db.execute("DELETE FROM answers WHERE created < ?", (cutoff,))
+            self._db.execute("DELETE FROM inbox WHERE received < ?", (time.time() - 2 * 86400,))
         self._purged = time.time()
 
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 NO_PREVIEWS = LinkPreviewOptions(is_disabled=True)
 OPTIONAL = {"optional": True, "max_retries": 0}  # previews: skip rather than wait or retry
+QUEUED = {"queue": True}  # answers: a long flood control is waited out, not given up
 
 
 @dataclass
@@ -176,7 +177,7 @@ class Preview:
                 edited = await self.bot.edit_message_text(
                     parts[0], self.target.chat_id, self.message.message_id,
                     parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEWS,
-                    reply_markup=markup if len(parts) == 1 else None)
+                    reply_markup=markup if len(parts) == 1 else None, rate_limit_args=QUEUED)
                 sent.append(edited if isinstance(edited, Message) else self.message)
                 start = 1
             except BadRequest as error:  # e.g. someone deleted the preview: send it anew
@@ -187,7 +188,8 @@ class Preview:
                 self.target.chat_id, parts[index], parse_mode=ParseMode.HTML,
                 reply_parameters=self.target.reply if index == 0 else None,
                 message_thread_id=self.target.thread_id, link_preview_options=NO_PREVIEWS,
-                reply_markup=markup if index == len(parts) - 1 else None))
+                reply_markup=markup if index == len(parts) - 1 else None,
+                rate_limit_args=QUEUED))
         return sent
 
 

@@ -50,7 +50,13 @@ NOT_ALLOWED = "🔒 Sorry, this bot is private. Ask its operator for access."
 SHUTTING_DOWN = "🔄 I am restarting right now. Please send your question again in a minute."
 SORRY = "😔 Sorry, something went wrong on my side while answering. Please try again in a moment."
 
+LATE = "⏳ Sorry for the delay: I was restarted while answering you. Here is my answer."
+
 ADMIN_ONLY = "🔒 Sorry, /{command} is for the bot's operators only."
+STATS_SENT_PRIVATELY = "📬 I sent the statistics to you in our private chat."
+STATS_PRIVATE_ONLY = ("🔒 The statistics are not for the whole group, and I cannot message you "
+                      "privately yet: open a private chat with me, press Start, and send /stats "
+                      "there.")
 RELOAD_STARTED = ("🔄 Reloading the knowledge base in the background. I keep answering "
                   "meanwhile and will report here when it is done.")
 RELOAD_BUSY = "⏳ A reload is already running. I will report its outcome when it finishes."
@@ -59,6 +65,8 @@ FEEDBACK_THANKS = {1: "Thanks! Glad it helped.", -1: "Thanks for telling me. Not
 FEEDBACK_SAME = "Already noted, thanks."
 ANSWER_GONE = "Sorry, I no longer have the details of this answer."
 SOURCES_SENT = "Here are the sources."
+NOT_YOURS = "Sorry, this button belongs to an answer given to someone else."
+BUTTON_UNKNOWN = "Sorry, this button no longer works."
 
 NO_TOKEN = """TELEGRAM_BOT_TOKEN is not set, so the bot cannot connect to Telegram.
 

@@ -31,7 +31,8 @@ From synchronous code use ``with FakeBotApi() as api:`` - the server then runs i
 thread and event loop; :meth:`FakeBotApi.wait_for_sync` waits for a condition.
 
 Faults: ``api.fail_next("sendMessage", status=429, retry_after=1)`` (also 500/502/403...),
-``api.add_flood_rule(max_calls=3, per_seconds=1)`` (per-chat 429 for too many edits).
+``api.add_flood_rule(max_calls=3, per_seconds=1)`` (per-chat 429 for too many edits),
+``api.hold_acks = True`` (a poll that would confirm delivered updates waits until released).
 Note that python-telegram-bot 22 does *not* retry a request that got ``429``: it raises
 ``telegram.error.RetryAfter`` to the caller (only the Updater's own ``getUpdates`` loop waits
 ``retry_after + 0.5`` s and polls again). A bot that must survive flood control needs a
@@ -821,6 +822,9 @@ class FakeBotApi:
         self.webhook: dict[str, Any] | None = None
         self.fault_rules: list[FaultRule] = []
         self.flood_rules: list[FloodRule] = []
+        # True: a getUpdates that would confirm (acknowledge) delivered updates waits until it
+        # is set back to False, so a test can stop the bot between delivery and confirmation.
+        self.hold_acks = False
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
@@ -1690,6 +1694,12 @@ class FakeBotApi:
         limit = min(max(int(params.get("limit", 100)), 1), 100)
         timeout = max(float(params.get("timeout", 0)), 0.0)
         token = object()
+
+        def confirms() -> bool:
+            return offset is not None and any(u["update_id"] < offset for u in self._pending)
+
+        if self.hold_acks and confirms():
+            await self._wait_until(lambda: self._closing or not self.hold_acks, 3600)
         with self._lock:
             if "allowed_updates" in params:
                 allowed = params["allowed_updates"]
