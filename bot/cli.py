@@ -34,7 +34,33 @@ def load() -> Settings:
     return settings
 
 
-@click.group()
+EPILOG = """\b
+Examples:
+  symptom-bot chat                        talk to the bot in the terminal
+  symptom-bot ask "my muscles twitch" --json
+  symptom-bot ingest                      build the index from KNOWLEDGE_DIR
+  symptom-bot ingest medquad.jsonl        ... or from the files given
+  symptom-bot status                      what the active index holds
+  symptom-bot run                         start the Telegram bot
+  symptom-bot triage "crushing chest pain and I can't breathe"
+  symptom-bot eval liveqa ../shared/data/liveqa-med/dev
+
+\b
+Exit codes:
+  0  done
+  1  done with warnings: `ingest` rejected some files or lines (the rest
+     is indexed), `triage --file` skipped some lines
+  2  error, nothing done: invalid configuration (the variable is named),
+     no TELEGRAM_BOT_TOKEN for `run`, an unusable index, a failed ingest
+     (the active version stays), or a wrong command line
+
+\b
+Settings come from the environment and .env (see .env.example). The command
+lives in .venv: run .venv/bin/symptom-bot, or `source .venv/bin/activate`.
+"""
+
+
+@click.group(epilog=EPILOG)
 @click.version_option(package_name="symptom-bot")
 def main() -> None:
     """symptom-bot: answers symptom questions with what real doctors replied."""
@@ -135,6 +161,8 @@ def chat() -> None:
     from bot.chat import run_chat
 
     settings = load()
+    if "log_level" not in settings.model_fields_set:  # LOG_LEVEL not set: keep the chat clean
+        setup_logging("WARNING")
     sys.exit(run_chat(settings, _engine(settings)))
 
 
