@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import resource
+import shutil
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,11 +16,12 @@ from pathlib import Path
 from bot import abbreviations, vectors
 from bot.chroma_store import StoreUnavailable, collection_prefix, open_client
 from bot.chunking import record_chunks, text_key
-from bot.corpus import discover
+from bot.corpus import gather
+from bot.corpus.limits import Deadline, SourceFile, Stopped
 from bot.embeddings import Embedder, make_embedder
 from bot.index_store import LAYOUT, IndexRoot, IndexVersion, Manifest, title_key, write_version
 from bot.keyword_index import KeywordIndex
-from bot.records import ParsedFile, Record, Rejection
+from bot.records import Record, Rejection
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class IngestReport:
     peak_memory_mb: float = 0.0
     files: list[FileReport] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[Rejection] = field(default_factory=list)  # repaired, taken (NUL bytes, links)
     skipped: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -70,57 +73,26 @@ class IngestReport:
 
     def to_json(self) -> dict:
         """A plain dict for --json."""
-        data = {k: v for k, v in self.__dict__.items() if k not in ("files", "rejections")}
+        lists = ("files", "rejections", "warnings")
+        data = {k: v for k, v in self.__dict__.items() if k not in lists}
         data["files"] = [f.__dict__ for f in self.files]
-        data["rejections"] = [
-            {"file": r.file, "line": r.line, "element": r.element, "reason": r.reason}
-            for r in self.rejections
-        ]
+        for name in lists[1:]:
+            data[name] = [{"file": r.file, "line": r.line, "element": r.element,
+                           "reason": r.reason} for r in getattr(self, name)]
         data["exit_code"] = self.exit_code
         return data
 
 
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:32]
-
-
-def _gather(paths: list[Path], knowledge_dir: Path) -> tuple[list[ParsedFile], list[str], dict]:
-    """Parse every path; file paths are relative to the knowledge folder when inside it."""
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise IngestError(
-            f"not found: {', '.join(missing)} (put corpus files in KNOWLEDGE_DIR; "
-            "see knowledge/README.md)"
-        )
-    parsed: list[ParsedFile] = []
-    skipped: list[str] = []
-    hashes: dict[str, str] = {}
-    home = knowledge_dir.resolve()
-    for path in paths:
-        real = path.resolve()
-        root = home if real == home or home in real.parents else None
-        files, skip = discover([path], root=root)
-        parsed.extend(files)
-        skipped.extend(skip)
-    for pf in parsed:
-        real = Path(pf.path) if Path(pf.path).is_absolute() else None
-        location = real or (home / pf.path if (home / pf.path).exists() else Path(pf.path))
-        hashes[pf.path] = _file_hash(location) if location.exists() else ""
-    parsed.sort(key=lambda pf: pf.path)
-    return parsed, skipped, hashes
-
-
-def _resolve(parsed: list[ParsedFile], active: IndexVersion | None, report: IngestReport):
+def _resolve(parsed: list[SourceFile], active: IndexVersion | None, report: IngestReport):
     """Pick the records of the new version; keep a broken file's previous records."""
     taken: dict[str, Record] = {}
     owner: dict[str, str] = {}
     old_files = active.files() if active else {}
     for pf in parsed:
         report.rejections.extend(pf.rejections)
+        report.warnings.extend(pf.warnings)
+        for warning in pf.warnings:
+            log.warning("%s (repaired and taken)", warning)
         records = list(pf.records)
         if (pf.fatal or pf.rejections) and pf.path in old_files:
             new_ids = {r.id for r in records}
@@ -141,7 +113,7 @@ def _resolve(parsed: list[ParsedFile], active: IndexVersion | None, report: Inge
     return list(taken.values())
 
 
-def _file_reports(parsed, hashes, active, counts) -> tuple[list[FileReport], dict[str, dict]]:
+def _file_reports(parsed, active, counts) -> tuple[list[FileReport], dict[str, dict]]:  # noqa: ANN001
     old = active.files() if active else {}
     reports, table = [], {}
     for pf in parsed:
@@ -153,9 +125,9 @@ def _file_reports(parsed, hashes, active, counts) -> tuple[list[FileReport], dic
         elif bad:
             status = "partial"
         else:
-            status = "unchanged" if old[pf.path]["hash"] == hashes[pf.path] else "changed"
+            status = "unchanged" if old[pf.path]["hash"] == pf.digest else "changed"
         reports.append(FileReport(pf.path, status, counts.get(pf.path, 0), bad))
-        table[pf.path] = {"hash": hashes[pf.path], "status": status,
+        table[pf.path] = {"hash": pf.digest, "status": status,
                           "records": counts.get(pf.path, 0)}
     seen = {pf.path for pf in parsed}
     reports.extend(FileReport(p, "removed", 0) for p in sorted(set(old) - seen))
@@ -180,9 +152,12 @@ def ingest(
     embedder: Embedder | None = None,
     client=None,  # noqa: ANN001 - a chromadb client; tests pass a server's
     progress: bool | None = None,
+    cancel: threading.Event | None = None,
 ) -> IngestReport:
-    """Parse, embed what is new, build and verify a version, switch to it; never raises."""
+    """Parse, embed what is new, build and verify a version, switch to it; never raises.
+    It stops, changing nothing, after INGEST_TIMEOUT seconds or as soon as cancel is set."""
     started = time.perf_counter()
+    deadline = Deadline(settings.ingest_timeout, cancel)
     report = IngestReport()
     root = IndexRoot(settings.data_dir)
     try:
@@ -192,8 +167,8 @@ def ingest(
         return report
     try:
         _build(settings, paths or [settings.knowledge_dir], root, report, embedder, client,
-               progress)
-    except (IngestError, StoreUnavailable) as error:
+               progress, deadline)
+    except (IngestError, StoreUnavailable, Stopped) as error:
         report.status, report.error = "failed", str(error)
     except Exception as error:  # an unexpected failure must still leave the index as it was
         log.exception("ingest failed")
@@ -205,11 +180,15 @@ def ingest(
     return report
 
 
-def _build(settings, paths, root, report, embedder, client, progress) -> None:  # noqa: ANN001
+def _build(settings, paths, root, report, embedder, client, progress, deadline) -> None:  # noqa: ANN001
     pointer = root.pointer()
     active = root.open(pointer["version"]) if pointer.get("version") else None
     report.previous = active.name if active else None
-    parsed, report.skipped, hashes = _gather(paths, settings.knowledge_dir)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise IngestError(f"not found: {', '.join(missing)} (put corpus files in KNOWLEDGE_DIR; "
+                          "see knowledge/README.md)")
+    parsed, report.skipped = gather(paths, settings.knowledge_dir, deadline)
     if not parsed:
         where = ", ".join(str(p) for p in paths)
         kept = f"; the active index ({active.manifest.records} records) was left as it is" \
@@ -229,7 +208,7 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
     report.removed = len(set(old) - new_ids)
     report.records = len(records)
     counts = Counter(r.source_file for r in records)
-    report.files, file_table = _file_reports(parsed, hashes, active, counts)
+    report.files, file_table = _file_reports(parsed, active, counts)
 
     embedder = embedder or make_embedder(settings)
     model = embedder.name
@@ -245,33 +224,53 @@ def _build(settings, paths, root, report, embedder, client, progress) -> None:  
               for part, text in record_chunks(r, settings.embed_max_chunks)]
     client = client or open_client(settings)
     collections = vectors.open_collections(client, embedder)
-    # Vectors no kept version uses go first: a killed ingest can leave some half-written.
+    # Vectors neither a kept version nor this build uses go first (left by a killed ingest);
+    # those this build uses stay, whoever stored them: a vector's key is its text's hash.
     kept = [root.open(v) for v in (pointer.get("version"), pointer.get("previous"))
             if v and v in root.versions()]
-    vectors.collect_garbage(collections, kept)
+    vectors.collect_garbage(collections, kept, wanted=chunks)
     for handle in kept:
         handle.close()
     report.embedded, report.reused = vectors.store_chunks(
         collections, embedder, chunks, progress=progress,
-        add_batch=max(1, min(client.get_max_batch_size(), 4096)),
+        add_batch=max(1, min(client.get_max_batch_size(), 4096)), check=deadline.check,
     )
     version = root.next_version()
     building = root.building_dir(version)
+    try:
+        deadline.check("writing the new version")
+        _write(building, version, records, hashed, chunks, file_table, paths, embedder)
+        deadline.check("verifying the new version")
+        built = IndexVersion(building)
+        try:
+            vectors.verify(built, collections, chunks)
+        finally:
+            built.close()
+        deadline.check("switching to the new version")
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    _switch(root, building, version, report, collections)
+
+
+def _write(building, version, records, hashed, chunks, file_table, paths, embedder) -> None:  # noqa: ANN001
+    """Write a complete version into its building folder."""
     kinds = Counter(r.kind for r in records)
+    counts = Counter(r.source_file for r in records)
     manifest = Manifest(
         version=version, created=datetime.now(UTC).isoformat(timespec="seconds"),
-        model=model, dimension=embedder.dimension, collection=collection_prefix(model),
+        model=embedder.name, dimension=embedder.dimension,
+        collection=collection_prefix(embedder.name),
         records=len(records), chunks=len(chunks), kinds=dict(sorted(kinds.items())),
         by_file=dict(sorted(counts.items())), sources=[str(p) for p in paths], layout=LAYOUT,
     )
     write_version(building, manifest, hashed, [(k, rid, part) for k, rid, part, _ in chunks],
                   file_table, keyword_indexes(records),
                   abbreviations.mine(r.answer for r in records))
-    built = IndexVersion(building)
-    try:
-        vectors.verify(built, collections, chunks)
-    finally:
-        built.close()
+
+
+def _switch(root, building, version, report, collections) -> None:  # noqa: ANN001
+    """Make the verified version active; drop what no kept version needs."""
     building.rename(root.path / version)
     root.switch(version, report.previous)
     report.status, report.version = "updated", version

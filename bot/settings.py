@@ -35,10 +35,11 @@ class Settings(BaseSettings):
     allowed_user_ids: IdList = frozenset()
     webhook_url: str = ""
     webhook_secret: str = ""
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = "127.0.0.1"  # behind the HTTPS proxy Telegram needs
     webhook_port: int = Field(8443, ge=1, le=65535)
     telegram_messages_per_second: float = Field(30.0, gt=0)
     telegram_paid_broadcast: bool = False
+    telegram_startup_timeout: float = Field(120.0, gt=0)  # seconds to keep trying to connect
 
     # LLM (any OpenAI-compatible server)
     openai_api_key: str = ""
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0)
     llm_max_retries: int = Field(1, ge=0, le=10)
     llm_temperature: float = Field(0.2, ge=0, le=2)
+    llm_first_token_timeout: float = Field(8.0, gt=0)  # seconds until the first streamed token
+    llm_stall_timeout: float = Field(5.0, gt=0)  # seconds between streamed tokens
+    llm_answer_budget: float = Field(15.0, gt=0)  # seconds for the rewrite and the whole answer
 
     # Embeddings and index
     embedding_provider: Literal["local", "openai"] = "local"
@@ -55,6 +59,7 @@ class Settings(BaseSettings):
     chroma_host: str = ""
     chroma_port: int = Field(8000, ge=1, le=65535)
     exact_search_max_vectors: int = Field(200_000, ge=0)
+    ingest_timeout: float = Field(1800.0, gt=0)  # seconds; a longer ingest stops, changing nothing
 
     # Answers
     top_k: int = Field(4, ge=1, le=20)
@@ -62,11 +67,11 @@ class Settings(BaseSettings):
     emergency_number: str = ""
     crisis_line: str = ""
 
-    # Conversation limits
     # Triage
     triage_semantic: bool = True  # the semantic model beside the rules (off: rules alone)
     triage_second_opinion: bool = True  # with an LLM, a second opinion that can only escalate
 
+    # Conversation limits
     history_turns: int = Field(6, ge=0, le=50)
     history_chars: int = Field(4000, ge=0)
     max_message_chars: int = Field(4000, ge=10)
@@ -112,8 +117,9 @@ class Settings(BaseSettings):
 
     @property
     def llm_enabled(self) -> bool:
-        """True when an LLM is configured; without one the bot answers extractively."""
-        return bool(self.openai_api_key)
+        """True when an LLM is configured: a key, or the base URL of an OpenAI-compatible server
+        that may need none (Ollama, vLLM); without either the bot answers extractively."""
+        return bool(self.openai_api_key or self.openai_base_url)
 
 
 def _describe(error: ValidationError) -> str:

@@ -86,3 +86,22 @@ def test_without_root_paths_are_kept_as_given(knowledge: Path):
 def test_parse_file_on_unsupported_type_is_fatal_not_an_exception(knowledge: Path):
     parsed = parse_file(knowledge / "report.docx", knowledge)
     assert parsed.fatal and parsed.rejections[0].reason.startswith("not a corpus format")
+
+
+def test_odd_names_links_and_loops_are_reported_not_raised(tmp_path: Path):
+    import os
+
+    root = tmp_path / "k"
+    root.mkdir()
+    shutil.copy(FIXTURES / "page_minimal.txt", root / "ok.txt")
+    (root / os.fsdecode(b"bad\xff.jsonl")).write_text('{"question": "q", "answer": ""}\n')
+    (root / "loop.jsonl").symlink_to(root / "loop.jsonl")
+    (root / "gone.jsonl").symlink_to(root / "nowhere.jsonl")
+    parsed, skipped = discover([root], root=root)
+    reasons = {p.path: p.rejections[0].reason for p in parsed if p.fatal}
+    assert [p.path for p in parsed if not p.fatal] == ["ok.txt"]
+    assert reasons == {
+        "bad\\xff.jsonl": "file name is not valid UTF-8 (rename the file)",
+        "nowhere.jsonl": "cannot read: No such file or directory",  # links go by their target
+        "loop.jsonl": "cannot read: Too many levels of symbolic links",
+    }

@@ -124,3 +124,20 @@ def test_medquad_text_is_kept_verbatim():
             source["answer"],
             source["url"],
         )
+
+
+def test_odd_json_values_are_rejected_by_line_not_raised():
+    lines = [
+        '{"id": %s, "question": "q?", "answer": ""}' % ("1" * 5000),
+        '{"question": "lone \\ud800 surrogate", "answer": ""}',
+        '{"question": "q?", "answer": "", "extra": {"note": "\\udfff"}}',
+        '{"question": ' + "[" * 50_000 + "]" * 50_000 + ', "answer": ""}',
+        '{"question": "kept", "answer": "yes", "n": 1e999999, "m": NaN}',
+    ]
+    parsed = parse_jsonl_bytes("\n".join(lines).encode(), "odd.jsonl")
+    assert [r.question for r in parsed.records] == ["kept"]
+    reasons = {r.line: r.reason for r in parsed.rejections}
+    assert reasons[1].startswith("invalid JSON: a number is too long")
+    assert reasons[2] == "field 'question' is not valid Unicode (a lone surrogate)"
+    assert reasons[3] == "field 'note' is not valid Unicode (a lone surrogate)"
+    assert reasons[4] == "invalid JSON: nested too deeply"

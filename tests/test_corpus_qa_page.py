@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -241,3 +242,16 @@ def test_prose_mentioning_a_doctor_is_not_taken_for_a_reply_header():
     assert "I am still dizzy." in reply.question
     assert (reply.doctor, reply.department) == ("Hsu Kaiwen", "Otolaryngology")
     assert reply.answer == "Dizziness that lasts for weeks should be checked by an ENT doctor."
+
+
+def test_long_runs_of_spaces_parse_in_linear_time():
+    run = " " * 3000  # the old patterns took 10+ s here, and hours on a 4 MB page
+    page = (f"Title\nq a{run}b\nLee, 30 female. Ask Date{run}: 2024/1/1\nDr. X reply Y\n"
+            f"a{run}b...\nSimilar Q&A\nT\nQ a{run}b...\nDr. Z reply W\n"
+            f"a{run}b{run}...{run}[Read More]{run}T\n")
+    started = time.perf_counter()
+    parsed = parse_page_bytes(page.encode(), "x.txt")
+    assert time.perf_counter() - started < 1
+    reply, excerpt = parsed.records
+    assert reply.asked == "2024-01-01" and reply.answer.endswith("b...")
+    assert excerpt.extra == {"truncated": "true"} and excerpt.answer == "a b"

@@ -2,46 +2,78 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 
+from bot.corpus.limits import (
+    MAX_FIELD_CHARS,
+    MAX_LINE_BYTES,
+    NO_DEADLINE,
+    Source,
+    SourceFile,
+    field_problem,
+    nul_note,
+)
 from bot.corpus.text import Scrubber, detect_language, name_tokens, normalise_date, strip_salutation
-from bot.records import KINDS, ParsedFile, Record, Rejection
+from bot.records import KINDS, Record, Rejection
 
 META = ("title", "doctor", "department", "hospital", "asked", "replied", "language", "url")
 CORE = frozenset({"id", "question", "answer", "kind", "source_file", "extra", *META})
 # Fields that name a person: used to scrub the text, never stored.
 PERSON_KEYS = frozenset({"asker", "patient", "patient_name", "name", "user", "username", "author"})
+UTF16 = (b"\xff\xfe", b"\xfe\xff")
 
 
 class LineError(ValueError):
     """A line that cannot become a record; the message names the field."""
 
 
-def parse_jsonl_bytes(data: bytes, rel: str) -> ParsedFile:
-    """Parse every line; bad lines become Rejections with their 1-based line number."""
-    parsed = ParsedFile(rel)
+def parse_jsonl_bytes(data: bytes, rel: str) -> SourceFile:
+    """Parse JSONL held in memory (see parse_jsonl)."""
+    return parse_jsonl(Source(io.BytesIO(data), len(data), rel, NO_DEADLINE))
+
+
+def parse_jsonl(source: Source) -> SourceFile:
+    """Parse line by line; bad lines become Rejections with their 1-based line number."""
+    rel = source.rel
+    parsed = SourceFile(rel)
     first_line: dict[str, int] = {}
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for number, raw in enumerate(data.split(b"\n"), 1):
+    for number, raw, size in source.lines():
+        if number % 4096 == 0:
+            source.deadline.check(f"reading {rel} (line {number:,})")
+        if raw is None:
+            reason = f"line is {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit"
+            parsed.rejections.append(Rejection(rel, reason, line=number))
+            continue
+        if number == 1:
+            if raw.startswith(UTF16):
+                reason = "UTF-16 text (JSONL must be UTF-8; convert the file)"
+                return SourceFile(rel, rejections=[Rejection(rel, reason)], fatal=True)
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
         if not raw.strip():
             continue
+        notes: list[str] = []
         try:
-            record = _record(_load(raw), rel, number)
+            record = _record(_screened(_load(raw), notes), rel, number)
         except LineError as exc:
             parsed.rejections.append(Rejection(rel, str(exc), line=number))
             continue
+        parsed.warnings.extend(Rejection(rel, note, line=number) for note in notes)
         if record.id in first_line:
             reason = f"duplicate id {record.id} (first at line {first_line[record.id]})"
             parsed.rejections.append(Rejection(rel, reason, line=number))
             continue
         first_line[record.id] = number
         parsed.records.append(record)
+    parsed.digest = source.digest
     return parsed
 
 
 def _load(raw: bytes) -> dict:
     """The JSON object on one line."""
+    if b"\x00" in raw:
+        raise LineError(f"NUL byte at column {raw.index(0) + 1} (JSONL must be UTF-8 text)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -50,9 +82,38 @@ def _load(raw: bytes) -> dict:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LineError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise LineError("invalid JSON: nested too deeply") from None
+    except ValueError:  # an integer over Python's digit limit
+        limit = sys.get_int_max_str_digits()
+        raise LineError(f"invalid JSON: a number is too long (over {limit:,} digits)") from None
     if not isinstance(obj, dict):
         raise LineError(f"not a JSON object (got {type(obj).__name__})")
     return obj
+
+
+def _screened(obj: dict, notes: list[str]) -> dict:
+    """String fields checked against the caps and for valid Unicode; NUL characters removed."""
+    nul = False
+    for key, value in obj.items():
+        if isinstance(value, str):
+            odd = not (value.isascii() and key.isascii()) or len(value) > MAX_FIELD_CHARS
+            if odd and (problem := field_problem(key, value) or field_problem(key, key)):
+                raise LineError(problem)
+            nul = nul or "\x00" in value or "\x00" in key
+        elif key == "extra" and isinstance(value, dict):
+            obj[key] = _screened({k: v for k, v in value.items() if isinstance(v, str)}, notes)
+    if not nul:
+        return obj
+    out = {}
+    for key, value in obj.items():
+        if isinstance(value, str) and ("\x00" in value or "\x00" in key):
+            clean = key.replace("\x00", "")
+            notes.append(f"{nul_note((key + value).count(chr(0)), 'character')} from field "
+                         f"'{clean}'")
+            key, value = clean, value.replace("\x00", "")
+        out[key] = value
+    return out
 
 
 def _record(obj: dict, rel: str, number: int) -> Record:

@@ -9,6 +9,8 @@ from bot.corpus.text import detect_language, normalise_whitespace
 from bot.records import ParsedFile, Record, Rejection
 
 NOT_MEDQUAD = "not a MedQuAD document"
+MAX_XML_ELEMENTS = 50_000  # MedQuAD documents have a few dozen
+_FEED = 1 << 16
 ROOTS = frozenset({"document", "doc", "diseasefile"})
 # The LiveQA-Med qrels spell this one source differently.
 PREFIXES = {"MPlusHerbsSupplements": "MPlusHerbsSuppls"}
@@ -23,10 +25,15 @@ def parse_xml_bytes(data: bytes, rel: str) -> ParsedFile:
     """Parse a MedQuAD XML file; rel's parent folder is the upstream subfolder."""
     parsed = ParsedFile(rel)
     try:
-        root = ET.fromstring(data)
+        root = _tree(data)
+    except TooManyElements:
+        return _fatal(parsed, f"more than {MAX_XML_ELEMENTS:,} XML elements (not a MedQuAD "
+                      "document)")
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else None
         return _fatal(parsed, f"malformed XML: {exc}", line=line)
+    except (LookupError, ValueError) as exc:  # an unknown or impossible declared encoding
+        return _fatal(parsed, f"malformed XML: {exc}", line=1)
     pairs = _child(root, "qapairs")
     if _tag(root) not in ROOTS or pairs is None:
         return _fatal(parsed, NOT_MEDQUAD)
@@ -55,6 +62,25 @@ def parse_xml_bytes(data: bytes, rel: str) -> ParsedFile:
         except ValueError as exc:
             parsed.rejections.append(Rejection(rel, str(exc), element=f"QAPair #{position}"))
     return parsed
+
+
+class TooManyElements(ValueError):
+    """The document has more elements than any MedQuAD document."""
+
+
+def _tree(data: bytes) -> ET.Element:
+    """The document's root element, parsed in blocks so that a flood of elements stops early."""
+    parser = ET.XMLPullParser(events=("start",))
+    root, count = None, 0
+    for at in range(0, len(data) or 1, _FEED):
+        parser.feed(data[at : at + _FEED])
+        for _event, element in parser.read_events():
+            root = element if root is None else root
+            count += 1
+        if count > MAX_XML_ELEMENTS:
+            raise TooManyElements
+    parser.close()
+    return root
 
 
 def _record(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.corpus.limits import SourceFile, as_source, nul_note
 from bot.corpus.text import (
     DecodeError,
     Scrubber,
     clean_newlines,
-    decode_bytes,
+    decode_without_nul,
     detect_language,
     name_tokens,
     normalise_date,
@@ -19,24 +20,22 @@ from bot.corpus.text import (
 from bot.records import ParsedFile, Record, Rejection
 
 NOT_A_PAGE = "not a Q&A page (no 'Dr. … reply' line)"
+MAX_PAGE_LINES = 50_000  # a real page has about a hundred
 _DOCTOR = r"(?:醫師|医师|醫生|医生)"
 _HEADER_EN = re.compile(r"^Dr\.?\s+(?P<name>\S.{0,50}?)\s+repl(?:y|ied)\b(?P<dept>.*)$", re.I)
 _HEADER_ZH = re.compile(
     rf"^(?P<name>[\u4e00-\u9fff·]{{2,4}}|[A-Za-z][\w .'-]{{1,40}}?)\s*{_DOCTOR}\s*(?:回覆|回复)"
     r"(?P<dept>[^，。,！？!?]*)$"
 )
-_ASKER = re.compile(
-    r"^(?P<who>.*?)\s*(?:Ask\s+Date|提問日期|提问日期)\s*[:：]\s*(?P<date>.*)$", re.I
-)
+# Markers are searched for and the text around them cut with str methods: patterns that
+# start or end with \s* take quadratic time (or worse) on a line with a long run of spaces.
+_ASK_MARK = re.compile(r"(?:Ask\s+Date|提問日期|提问日期)\s*[:：]", re.I)
 _REPLY_DATE = re.compile(r"^(?:Reply\s+Date|回覆日期|回复日期)\s*[:：]\s*(?P<date>.*)$", re.I)
 _SIGNATURE = re.compile(
     rf"^(?:(?:Dr\.?|{_DOCTOR})\s*)?(?P<name>[^,，]{{1,40}})[,，]\s*(?P<hosp>.{{2,80}})$"
 )
 _SIGN_WORD = re.compile(rf"^(?:Dr\.?|{_DOCTOR})$", re.I)
-_READ_MORE = re.compile(
-    r"\s*(?:\.\.\.|…)?\s*\[(?:Read\s+More|閱讀更多|阅读更多|看更多)\]\s*(?P<t>.*)$", re.I
-)
-_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)$")
+_READ_MORE = re.compile(r"\[(?:Read\s+More|閱讀更多|阅读更多|看更多)\]", re.I)
 _SECTION_TITLES = {
     "article": "more info|更多資訊|更多信息",
     "similar": "similar q&a|相似問答|相似问答",
@@ -65,21 +64,28 @@ class _Draft:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def parse_page_bytes(data: bytes, rel: str) -> ParsedFile:
-    """Decode and parse one page file."""
+def parse_page_bytes(data: bytes, rel: str) -> SourceFile:
+    """Decode and parse one page file; NUL bytes are removed, with a warning naming the first."""
     try:
-        text = decode_bytes(data)
+        text, nuls, first = decode_without_nul(data)
     except DecodeError as exc:
-        return ParsedFile(rel, rejections=[Rejection(rel, str(exc))], fatal=True)
-    return parse_page(text, rel)
+        return SourceFile(rel, rejections=[Rejection(rel, str(exc))], fatal=True)
+    parsed = as_source(parse_page(text, rel))
+    if nuls:
+        parsed.warnings.append(Rejection(rel, nul_note(nuls), element=f"offset {first}"))
+    return parsed
 
 
 def parse_page(text: str, rel: str) -> ParsedFile:
     """Parse page text; rel is the file's relative path (used for ids)."""
-    lines = [line.strip() for line in clean_newlines(text).split("\n")]
+    text = clean_newlines(text)
+    if text.count("\n") >= MAX_PAGE_LINES:
+        reason = f"more than {MAX_PAGE_LINES:,} lines (not a Q&A page)"
+        return ParsedFile(rel, rejections=[Rejection(rel, reason)], fatal=True)
+    lines = [line.strip() for line in text.split("\n")]
     sections = _split_sections(lines)
     main, similar = sections["main"], sections["similar"]
-    if not any(_header(ln) or _ASKER.match(ln) for ln in main + similar):
+    if not any(_header(ln) or _asker(ln) for ln in main + similar):
         return ParsedFile(rel, rejections=[Rejection(rel, NOT_A_PAGE)], fatal=True)
     rejections: list[Rejection] = []
     drafts, title, names = _main_drafts(main, rel, rejections)
@@ -103,6 +109,30 @@ def _split_sections(lines: list[str]) -> dict[str, list[str]]:
     return out
 
 
+def _asker(line: str) -> tuple[str, str] | None:
+    """(who, date) of an asker line ('<name>, <age> <sex>. Ask Date: <date>')."""
+    m = _ASK_MARK.search(line)
+    return (line[: m.start()].rstrip(), line[m.end() :].lstrip()) if m else None
+
+
+def _read_more(line: str) -> tuple[int, str] | None:
+    """(where a '...[Read More] <title>' tail starts, the title) when the line has one."""
+    m = _READ_MORE.search(line)
+    if not m:
+        return None
+    head = line[: m.start()].rstrip()
+    head = head.removesuffix("...") if head.endswith("...") else head.removesuffix("…")
+    return len(head.rstrip()), line[m.end() :].strip()
+
+
+def _cut_ellipsis(text: str) -> str:
+    """Text without a trailing '...' or '…' and the spaces before it."""
+    for mark in ("...", "…"):
+        if text.endswith(mark):
+            return text[: -len(mark)].rstrip()
+    return text
+
+
 def _header(line: str) -> tuple[str, str] | None:
     """(doctor, department) when the line is a 'Dr. X reply Dept' header."""
     m = _HEADER_EN.match(line)
@@ -121,7 +151,7 @@ def _main_drafts(
     main: list[str], rel: str, rejections: list[Rejection]
 ) -> tuple[list[_Draft], str, set[str]]:
     """The page's replies (or its bare question), its title and the asker's name tokens."""
-    asker = next((i for i, ln in enumerate(main) if _ASKER.match(ln)), None)
+    asker = next((i for i, ln in enumerate(main) if _asker(ln)), None)
     heads = [i for i, ln in enumerate(main) if _header(ln) and (asker is None or i > asker)]
     end = asker if asker is not None else (heads[0] if heads else len(main))
     text = [ln for ln in main[:end] if ln]
@@ -129,9 +159,9 @@ def _main_drafts(
     question = normalise_whitespace("\n".join(text[1:])) or title
     asked, names, extra = "", set(), {}
     if asker is not None:
-        m = _ASKER.match(main[asker])
-        asked = normalise_date(m["date"])
-        names, extra = _asker_info(m["who"])
+        who, date = _asker(main[asker])
+        asked = normalise_date(date)
+        names, extra = _asker_info(who)
     drafts = []
     for k, h in enumerate(heads, 1):
         stop = heads[k] if k < len(heads) else len(main)
@@ -218,20 +248,20 @@ def _excerpts(seg: list[str], rel: str, rejections: list[Rejection]) -> list[_Dr
         pre = [ln for ln in seg[start:h] if ln]
         body = [ln for ln in seg[h + 1 : end] if ln]
         start = end
-        read_more = _READ_MORE.search(body[-1]) if body else None
+        read_more = _read_more(body[-1]) if body else None
         if read_more:
-            body[-1] = body[-1][: read_more.start()]
+            body[-1] = body[-1][: read_more[0]]
         answer = normalise_whitespace("\n".join(body))
-        title = pre[0] if pre else (read_more["t"].strip() if read_more else "")
+        title = pre[0] if pre else (read_more[1] if read_more else "")
         question = normalise_whitespace("\n".join(pre[1:]))
         if not answer or not (question or title):
             what = "reply" if not answer else "question"
             rejections.append(Rejection(rel, f"no {what} text", element=f"Similar Q&A #{k}"))
             continue
-        cut = bool(read_more or _ELLIPSIS.search(question))
+        cut = bool(read_more) or _cut_ellipsis(question) != question
         doctor, dept = _header(seg[h])
         extra = {"truncated": "true"} if cut else {}
-        snippets = (_ELLIPSIS.sub("", question) or title, _ELLIPSIS.sub("", answer))
+        snippets = (_cut_ellipsis(question) or title, _cut_ellipsis(answer))
         drafts.append(_Draft(f"excerpt{k}", "excerpt", title, *snippets, doctor, dept, extra=extra))
     return drafts
 

@@ -41,6 +41,21 @@ def decode_bytes(data: bytes) -> str:
     )
 
 
+def decode_without_nul(data: bytes) -> tuple[str, int, int]:
+    """(text, NUL characters removed, byte offset of the first) as decode_bytes reads it."""
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    first = -1 if utf16 else data.find(b"\x00")
+    count = data.count(b"\x00") if first >= 0 else 0
+    if count:  # a 0 byte is never part of another character in UTF-8, Big5 or GB18030
+        data = data.replace(b"\x00", b"")
+    text = decode_bytes(data)
+    if utf16 and "\x00" in text:
+        count = text.count("\x00")
+        first = 2 + len(text[: text.index("\x00")].encode("utf-16-le"))
+        text = text.replace("\x00", "")
+    return text, count, first
+
+
 def _is_expected(ch: str) -> bool:
     """True for characters normal in Chinese or Latin-script text."""
     o = ord(ch)
