@@ -34,7 +34,7 @@ from bot.triage.semantic import (  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "triage"
 OWN = ROOT / "bench" / "triage_data"
-WRITERS = ("w1", "w2", "w3", "w4", "w7", "w8", "w9", "w10", "w11")  # not w5, w6: held back
+WRITERS = ("w1", "w2", "w3", "w4", "w7", "w8", "w9", "w10", "w11", "w12")  # not w5, w6
 HELD_BACK = ("w5", "w6")
 CACHE = ROOT / ".cache" / "triage-vectors.npz"
 TARGET_EMERGENCY, TARGET_SERIOUS = 0.97, 0.95  # out of fold, rules and model together
@@ -119,7 +119,7 @@ def choose_thresholds(s: np.ndarray, rows: list[dict], fixed: dict | None = None
     settings = [(ew, uw, min(ew + d1, 0.95), min(uw + d2, 0.95))
                 for ew, uw in itertools.product(grid, grid[::2])
                 # Sentences and pairs always count, with more evidence than the whole needs.
-                for d1 in (0.1, 0.2, 0.3, 0.4) for d2 in (0.1, 0.2)]
+                for d1 in (0.1, 0.2, 0.3, 0.4, 0.5) for d2 in (0.1, 0.2)]
     if fixed:
         settings = [(fixed["emergency_whole"], fixed["urgent_whole"],
                      fixed["emergency_sentence"], fixed["urgent_sentence"])]

@@ -93,7 +93,7 @@ def test_triage_command_reads_a_file_and_prints_json_lines(tmp_path, cli_env):
     assert lines[0]["category"] != "none" and lines[0]["flags"]
     assert lines[1] == {"id": "b", "level": "routine", "category": "none", "flags": [],
                         "language": "en"}
-    said = run_cli("triage", "my head hurts a bit", env=cli_env).stdout.strip()
+    said = run_cli("triage", "what helps a blocked nose?", env=cli_env).stdout.strip()
     assert said == "routine"
 
 

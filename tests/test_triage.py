@@ -1,4 +1,4 @@
-"""The rule layer of the triage: rule loading, normalisation, negation, idioms, typos and the dev-set bar."""
+"""The rule layer: rule loading, normalisation, negation, idioms, typos and the dev-set bar."""
 
 from __future__ import annotations
 

@@ -27,12 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 MODEL_ONLY_EMERGENCIES = [
     "there's a grey shadow coming down over the top half of my right eye like a blind, started "
     "an hour ago, lots of floaters too",
-    "mon père parle bizarrement depuis une heure, les mots sortent mélangés et sa bouche tombe "
-    "d'un côté",
-    "아빠가 갑자기 말이 어눌해지고 한쪽 입꼬리가 처졌어요",
+    "ada bayangan gelap seperti tirai turun menutupi mata kiri saya sejak tadi pagi",
+    "妻が急に片側の口が下がって、言葉がうまく出てこない",
     "my 2 year old swallowed one of those flat round batteries from the remote about 20 min ago, "
     "she seems totally fine",
-    "15yo woke up screaming with pain in his balls, one side swollen",
+    "the whole family has had pounding headaches all week and we feel better when we're out, "
+    "the gas heater is old",
     "peed on a stick, it's positive, and now sharp pain low on the left side and i feel faint",
     "my baby's tummy and the skin between her ribs suck in every time she breathes, she's "
     "grunting",

@@ -38,11 +38,10 @@ class Triage:
 
     @staticmethod
     def language(text: str, rule_id: str = "") -> str:
-        """The language for the safety texts; a non-English rule's own language settles it."""
+        """The language for the safety texts: the detector's (a rule file's patterns are shared by
+        related languages, so the rule that fired is only the fallback)."""
         from_rule = rule_id.split(".", 1)[0] if "." in rule_id else ""
-        if from_rule and from_rule not in ("en", "model", "llm"):
-            return from_rule
-        return detect(text)
+        return detect(text, from_rule if from_rule not in ("", "model", "llm") else "en")
 
 
 @functools.cache
