@@ -124,25 +124,24 @@ def choose_thresholds(s: np.ndarray, rows: list[dict], fixed: dict | None = None
         settings = [(fixed["emergency_whole"], fixed["urgent_whole"],
                      fixed["emergency_sentence"], fixed["urgent_sentence"])]
     for ew, uw, es, us in settings:
-        if True:
-            level = np.where((s[:, 0] >= ew) | (s[:, 2] >= es), 2,
-                             np.where((s[:, 1] >= uw) | (s[:, 3] >= us), 1, 0))
-            level = np.maximum(level, by_rules)
-            em = (level[gold == 2] == 2).mean()
-            serious = (level[gold >= 1] >= 1).mean()
-            false_em = (level[gold == 0] == 2).mean()
-            false_any = (level[gold == 0] >= 1).mean()
-            ok = em >= TARGET_EMERGENCY and serious >= TARGET_SERIOUS
-            key = (ok, -(false_em + 0.5 * false_any) if ok else em + serious)
-            if best_key is None or key > best_key:
-                best_key = key
-                best = ({"emergency_whole": float(ew), "urgent_whole": float(uw),
-                         "emergency_sentence": round(float(es), 3),
-                         "urgent_sentence": round(float(us), 3)},
-                        {"emergency_recall": round(float(em), 3),
-                         "urgent_or_higher_recall": round(float(serious), 3),
-                         "routine_as_emergency": round(float(false_em), 3),
-                         "routine_raised": round(float(false_any), 3)})
+        level = np.where((s[:, 0] >= ew) | (s[:, 2] >= es), 2,
+                         np.where((s[:, 1] >= uw) | (s[:, 3] >= us), 1, 0))
+        level = np.maximum(level, by_rules)
+        em = (level[gold == 2] == 2).mean()
+        serious = (level[gold >= 1] >= 1).mean()
+        false_em = (level[gold == 0] == 2).mean()
+        false_any = (level[gold == 0] >= 1).mean()
+        ok = em >= TARGET_EMERGENCY and serious >= TARGET_SERIOUS
+        key = (ok, -(false_em + 0.5 * false_any) if ok else em + serious)
+        if best_key is None or key > best_key:
+            best_key = key
+            best = ({"emergency_whole": float(ew), "urgent_whole": float(uw),
+                     "emergency_sentence": round(float(es), 3),
+                     "urgent_sentence": round(float(us), 3)},
+                    {"emergency_recall": round(float(em), 3),
+                     "urgent_or_higher_recall": round(float(serious), 3),
+                     "routine_as_emergency": round(float(false_em), 3),
+                     "routine_raised": round(float(false_any), 3)})
     return best
 
 

@@ -41,3 +41,13 @@ def settings(tmp_path: Path, knowledge_dir: Path) -> Settings:
 @pytest.fixture
 def embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+@pytest.fixture
+async def api():
+    """The fake Bot API for one test; any call that broke the spec fails the test."""
+    from tests.fakes.telegram_api import FakeBotApi
+
+    async with FakeBotApi() as fake:
+        yield fake
+    assert fake.errors == [], fake.errors

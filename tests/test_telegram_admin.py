@@ -15,7 +15,6 @@ from bot.knowledge_base import status
 from bot.telegram import texts
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_api import FakeBotApi
 from tests.telegram_helpers import ADMIN, TWITCH, build_index, running_bot, settings_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -27,11 +26,6 @@ NEW_RECORD = {"id": "clinic-ear", "title": "Ringing in the ears after a concert"
               "doctor": "Hsu Mei", "department": "Otolaryngology"}
 
 
-@pytest.fixture
-async def api():
-    async with FakeBotApi() as fake:
-        yield fake
-    assert fake.errors == [], fake.errors
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from bot.telegram import texts
 from bot.telegram.app import run_bot
 from bot.telegram.streaming import StreamConfig
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_api import ApiRequestError, FakeBotApi
+from tests.fakes.telegram_api import ApiRequestError
 from tests.fakes.telegram_html import parse_html
 from tests.telegram_helpers import (
     ADMIN,
@@ -42,11 +42,6 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_index(tmp_path_factory.mktemp("telegram"))
 
 
-@pytest.fixture
-async def api():
-    async with FakeBotApi() as fake:
-        yield fake
-    assert fake.errors == [], fake.errors
 
 
 def disclaimer_last(bot, messages) -> None:

@@ -11,7 +11,6 @@ import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.telegram import texts
-from tests.fakes.telegram_api import FakeBotApi
 from tests.telegram_helpers import DOCTOR_WORDS, TWITCH, build_index, running_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -25,11 +24,6 @@ def root(tmp_path_factory: pytest.TempPathFactory):
     return build_index(tmp_path_factory.mktemp("telegram-delivery"))
 
 
-@pytest.fixture
-async def api():
-    async with FakeBotApi() as fake:
-        yield fake
-    assert fake.errors == [], fake.errors
 
 
 async def test_a_502_on_the_answer_is_retried_with_backoff(root, api, tmp_path):

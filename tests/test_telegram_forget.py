@@ -11,7 +11,6 @@ import pytest
 
 from bot.telegram import texts
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_api import FakeBotApi
 from tests.telegram_helpers import TWITCH, build_index, running_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -26,11 +25,6 @@ def root(tmp_path_factory: pytest.TempPathFactory):
     return build_index(tmp_path_factory.mktemp("telegram-forget"))
 
 
-@pytest.fixture
-async def api():
-    async with FakeBotApi() as fake:
-        yield fake
-    assert fake.errors == [], fake.errors
 
 
 def database_bytes(db: Path) -> bytes:

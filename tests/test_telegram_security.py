@@ -26,11 +26,6 @@ def root(tmp_path_factory: pytest.TempPathFactory):
     return build_index(tmp_path_factory.mktemp("telegram-security"))
 
 
-@pytest.fixture
-async def api():
-    async with FakeBotApi() as fake:
-        yield fake
-    assert fake.errors == [], fake.errors
 
 
 def _free_port() -> int:

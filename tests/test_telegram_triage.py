@@ -9,7 +9,6 @@ import sqlite3
 import pytest
 
 from bot.telegram import texts
-from tests.fakes.telegram_api import FakeBotApi
 from tests.telegram_helpers import TWITCH, build_index, running_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -25,11 +24,6 @@ def root(tmp_path_factory):
     return build_index(tmp_path_factory.mktemp("telegram-triage"))
 
 
-@pytest.fixture
-async def api():
-    async with FakeBotApi() as fake:
-        yield fake
-    assert fake.errors == [], fake.errors
 
 
 def is_emergency(message) -> bool:

@@ -31,11 +31,6 @@ class Triage:
             flags += self.semantic.flags(text)
         return most_serious(flags, self.language(text, rule.matched))
 
-    def classify_rules(self, text: str) -> TriageResult:
-        """The rules alone (microseconds): what can be said before the model has run."""
-        rule = self.rules.classify(text)
-        return most_serious(list(rule.flags), self.language(text, rule.matched))
-
     @staticmethod
     def language(text: str, rule_id: str = "") -> str:
         """The language for the safety texts: the detector's (a rule file's patterns are shared by
