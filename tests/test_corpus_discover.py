@@ -28,7 +28,7 @@ def knowledge(tmp_path: Path) -> Path:
     (root / ".hidden.txt").write_text("Dr. Secret reply X\nhidden\n")
     (root / ".cache" / "c.txt").write_text("Dr. Secret reply X\nhidden\n")
     (root / "report.docx").write_bytes(b"PK\x03\x04")
-    (root / "pages" / "guide.md").write_text("# guide\n")
+    (root / "pages" / "guide.rtf").write_text("{\\rtf1 guide}\n")
     (root / "scan.PDF").write_bytes(b"%PDF-1.4")
     return root
 
@@ -42,11 +42,10 @@ def test_walk_is_sorted_relative_and_reports_skips(knowledge: Path):
         "pages/notes.txt",
         "qa.jsonl",
     ]
-    assert skipped == [
-        "pages/guide.md: not a corpus format (expected .txt Q&A page, .jsonl or MedQuAD .xml)",
-        "report.docx: not a corpus format (expected .txt Q&A page, .jsonl or MedQuAD .xml)",
-        "scan.PDF: not a corpus format (expected .txt Q&A page, .jsonl or MedQuAD .xml)",
-    ]
+    reason = ("not a corpus format (expected .txt Q&A page or Q:/A: FAQ, .jsonl, .csv, "
+              "Markdown FAQ .md or MedQuAD .xml)")
+    assert skipped == [f"pages/guide.rtf: {reason}", f"report.docx: {reason}",
+                       f"scan.PDF: {reason}"]
     assert discover([knowledge], root=knowledge) == (parsed, skipped)
 
 

@@ -1,4 +1,5 @@
-"""Find corpus files and parse each into records: Q&A pages (.txt), JSONL, MedQuAD XML."""
+"""Find corpus files and parse each into records: Q&A pages and Q:/A: FAQs (.txt), JSONL, CSV,
+Markdown FAQs (.md), MedQuAD XML."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.corpus.csv_table import parse_csv_bytes
 from bot.corpus.jsonl import parse_jsonl
 from bot.corpus.limits import (
+    MAX_TABLE_BYTES,
     NO_DEADLINE,
     Deadline,
     Source,
@@ -18,22 +21,27 @@ from bot.corpus.limits import (
     as_source,
     screen,
 )
+from bot.corpus.markdown_faq import parse_markdown_bytes
 from bot.corpus.medquad_xml import parse_xml_bytes
-from bot.corpus.qa_page import parse_page_bytes
+from bot.corpus.text_faq import parse_txt_bytes
 from bot.records import Rejection
 
 __all__ = ["PARSERS", "discover", "gather", "parse_file", "real_path", "relative_name"]
 
 log = logging.getLogger(__name__)
 
-# JSONL is read line by line and checked as it goes; pages and XML are read whole (bounded),
-# then their records are screened (field sizes, Unicode, NUL characters).
+# JSONL is read line by line and checked as it goes; the others are read whole (bounded; a CSV
+# cell may span lines), then their records are screened (field sizes, Unicode, NUL characters).
 PARSERS: dict[str, Callable[[Source], SourceFile]] = {
-    ".txt": lambda source: screen(parse_page_bytes(source.read_all(), source.rel)),
+    ".txt": lambda source: screen(parse_txt_bytes(source.read_all(), source.rel)),
     ".jsonl": parse_jsonl,
+    ".csv": lambda source: screen(
+        parse_csv_bytes(source.read_all(MAX_TABLE_BYTES), source.rel, source.deadline)),
+    ".md": lambda source: screen(parse_markdown_bytes(source.read_all(), source.rel)),
     ".xml": lambda source: screen(as_source(parse_xml_bytes(source.read_all(), source.rel))),
 }
-NOT_CORPUS = "not a corpus format (expected .txt Q&A page, .jsonl or MedQuAD .xml)"
+NOT_CORPUS = ("not a corpus format (expected .txt Q&A page or Q:/A: FAQ, .jsonl, .csv, "
+              "Markdown FAQ .md or MedQuAD .xml)")
 
 
 def real_path(path: Path) -> Path:
@@ -64,11 +72,11 @@ def parse_file(path: Path, root: Path | None = None,
     """Parse one corpus file; problems become Rejections, never exceptions (but Stopped)."""
     path = Path(path)
     rel = relative_name(path, root)
-    parser = PARSERS.get(path.suffix.lower())
+    parser = None if _is_readme(path) else PARSERS.get(path.suffix.lower())
     if _shown(rel) != rel:
         return _fatal(_shown(rel), "file name is not valid UTF-8 (rename the file)")
     if parser is None:
-        return _fatal(rel, NOT_CORPUS)
+        return _fatal(rel, _skip_reason(path))
     try:
         with Source.open(path, rel, deadline) as source:
             parsed = parser(source)
@@ -105,7 +113,7 @@ def discover(paths: list[Path], root: Path | None = None,
             if key in seen or (walked and _ignored(path)):
                 continue
             seen.add(key)
-            if path.suffix.lower() not in PARSERS:
+            if path.suffix.lower() not in PARSERS or _is_readme(path):
                 skipped.append(f"{_shown(relative_name(path, root))}: {_skip_reason(path)}")
                 continue
             deadline.check(f"reading {_shown(relative_name(path, root))}")
@@ -146,11 +154,16 @@ def _files(given: Path) -> list[tuple[Path, bool]]:
 
 def _ignored(path: Path) -> bool:
     """Hidden files and README.md files are skipped silently."""
-    return path.name.startswith(".") or path.name.lower() == "readme.md"
+    return path.name.startswith(".") or _is_readme(path)
+
+
+def _is_readme(path: Path) -> bool:
+    """README.md files document a folder (knowledge/README.md does); never a Markdown FAQ."""
+    return path.name.lower() == "readme.md"
 
 
 def _skip_reason(path: Path) -> str:
     """Why a file is not parsed."""
-    if path.name.lower() == "readme.md":
+    if _is_readme(path):
         return "documentation, not a corpus file"
     return NOT_CORPUS

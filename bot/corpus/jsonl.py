@@ -55,7 +55,7 @@ def parse_jsonl(source: Source) -> SourceFile:
             continue
         notes: list[str] = []
         try:
-            record = _record(_screened(_load(raw), notes), rel, number)
+            record = fields_record(_screened(_load(raw), notes), rel, f"jsonl:{rel}:{number}")
         except LineError as exc:
             parsed.rejections.append(Rejection(rel, str(exc), line=number))
             continue
@@ -116,8 +116,8 @@ def _screened(obj: dict, notes: list[str]) -> dict:
     return out
 
 
-def _record(obj: dict, rel: str, number: int) -> Record:
-    """Validate one object and map it onto a Record."""
+def fields_record(obj: dict, rel: str, default_id: str) -> Record:
+    """Validate JSONL fields (a line, a CSV row, a FAQ entry) and map them onto a Record."""
     question, answer = obj.get("question"), obj.get("answer")
     if not isinstance(question, str) or not question.strip():
         raise LineError("field 'question' missing or empty (must be a non-empty string)")
@@ -141,7 +141,7 @@ def _record(obj: dict, rel: str, number: int) -> Record:
     for key in ("asked", "replied"):
         meta[key] = normalise_date(meta[key]) if meta[key] else ""
     return Record(
-        id=_id(obj.get("id"), rel, number),
+        id=_id(obj.get("id"), default_id),
         question=question,
         answer=answer,
         kind=kind,
@@ -151,12 +151,12 @@ def _record(obj: dict, rel: str, number: int) -> Record:
     )
 
 
-def _id(value: object, rel: str, number: int) -> str:
-    """The line's own id, or one made from the file and line."""
+def _id(value: object, default_id: str) -> str:
+    """The line's own id, or the one made from where it is in the file."""
     if isinstance(value, bool) or not isinstance(value, str | int | type(None)):
         raise LineError(f"field 'id' must be a string, not {type(value).__name__}")
     value = str(value).strip() if value is not None else ""
-    return value or f"jsonl:{rel}:{number}"
+    return value or default_id
 
 
 def _kind(value: object, answer: str, doctor: str) -> str:

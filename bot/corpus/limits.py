@@ -19,7 +19,8 @@ from bot.records import ParsedFile, Record, Rejection
 # Caps a real corpus never reaches (MedQuAD's longest line and field: 27 KB).
 MAX_LINE_BYTES = 1 << 20  # one JSONL line
 MAX_FIELD_CHARS = 200_000  # one question, answer, title or other text field
-MAX_DOCUMENT_BYTES = 4 << 20  # one whole .txt page or .xml document (real ones: < 100 KB)
+MAX_DOCUMENT_BYTES = 4 << 20  # one whole .txt, .md or .xml document (real ones: < 100 KB)
+MAX_TABLE_BYTES = 32 << 20  # one whole .csv file (read whole: a quoted cell may span lines)
 _BLOCK = 1 << 16
 _CHECK_EVERY = 1 << 26  # bytes read between two looks at the deadline
 _NOT_REGULAR = ((stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"),
