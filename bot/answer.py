@@ -8,10 +8,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from bot.provenance import Labels, english, source_line
 from bot.records import Record
+from bot.text_cleanup import clean_title
 
 Level = Literal["emergency", "urgent", "routine"]
-Mode = Literal["llm", "extractive", "emergency", "no_match", "empty_kb"]
+Mode = Literal["llm", "extractive", "emergency", "no_match", "empty_kb", "off_topic", "greeting"]
 
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
 _TITLE = re.compile(r"^(?:dr\.\s*|dr\s+|doctor\s+)", re.IGNORECASE)
@@ -57,7 +59,7 @@ _NEGATION = re.compile(r"\b(?:not|no|nicht|keine?|ne|n'est)\b|不|并非|並非"
 DISCLAIMER_WINDOW = 80  # a disclaimer paragraph says so near its start
 HOLD_PARAGRAPH = 160  # a streamed paragraph that might be one is held back up to this length
 
-KIND_LABEL = {
+KIND_LABEL = {  # what the LLM's prompt calls each kind (the person sees bot/provenance.py's)
     "doctor_reply": "doctor reply",
     "excerpt": "excerpt of a doctor reply",
     "article": "article (not a doctor's reply)",
@@ -88,10 +90,11 @@ class Source:
     def from_record(cls, number: int, record: Record, score: float, similarity: float) -> Source:
         """Attribution only where the record is a doctor's own words."""
         attributed = record.kind in ("doctor_reply", "excerpt")
-        # A reference answer is best named by the question it answers.
-        title = record.title or record.question[:80]
+        # A reference answer is best named by the question it answers, cleaned of upstream
+        # templates ("What is (are) Stomach Disorders ?" is "Stomach Disorders").
+        title = clean_title(record.title) or clean_title(record.question[:80])
         if record.kind == "qa" and 0 < len(record.question) <= 120:
-            title = record.question
+            title = clean_title(record.question) or title
         return cls(
             number=number, id=record.id, kind=record.kind, title=title,
             origin=(record.extra or {}).get("source", "") if not attributed else "",
@@ -102,17 +105,9 @@ class Source:
             score=round(score, 6), similarity=round(similarity, 4),
         )
 
-    def describe(self) -> str:
-        """One line for the sources list."""
-        if self.kind in ("doctor_reply", "excerpt") and self.doctor:
-            doctor = f"Dr. {doctor_name(self.doctor)}"
-            who = ", ".join(p for p in (doctor, self.department, self.hospital) if p)
-            when = f", replied {self.replied}" if self.replied else ""
-            lead = "Excerpt of a reply by " if self.kind == "excerpt" else ""
-            return f"[{self.number}] {lead}{who}{when}: “{self.title}”"
-        label = KIND_LABEL.get(self.kind, self.kind).capitalize()
-        origin = f" ({self.origin})" if self.origin else ""
-        return f"[{self.number}] {label}{origin}: “{self.title}”"
+    def describe(self, labels: Labels | None = None) -> str:
+        """One line for the compact sources list, in the labels' language."""
+        return source_line(self, labels)
 
 
 @dataclass
@@ -131,6 +126,12 @@ class Answer:
     index_version: str | None = None
     language: str = ""  # the person's language, as the triage detected it
     flags: list[dict] = field(default_factory=list)  # the triage's red flags (layer, id, words)
+    # LLM steps that failed or gave nothing usable ("rewrite", "second_opinion", "answer");
+    # "answer" means the person got the quoted replies instead of the LLM's answer
+    llm_failures: list[str] = field(default_factory=list)
+    # what the message is about (bot/intent): "health", "medication.child_dose", "off_topic",
+    # "greeting.thanks", …; "" for an emergency, which is answered before it is asked
+    intent: str = ""
 
     def to_json(self) -> dict:
         """The `ask --json` object."""
@@ -201,16 +202,19 @@ def check_citations(text: str, count: int) -> str:
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", fixed).strip()
 
 
-def sources_block(sources: list[Source]) -> str:
-    """The sources list appended under an answer."""
+def sources_block(sources: list[Source], labels: Labels | None = None) -> str:
+    """The short numbered sources list appended under an answer."""
     if not sources:
         return ""
-    return "Sources:\n" + "\n".join(s.describe() for s in sources)
+    labels = labels or english()
+    heading = labels("sources") + labels("colon").rstrip()
+    return heading + "\n" + "\n".join(s.describe(labels) for s in sources)
 
 
 def compose(
-    body: str, disclaimer: str, notice: str = "", sources: list[Source] | None = None
+    body: str, disclaimer: str, notice: str = "", sources: list[Source] | None = None,
+    labels: Labels | None = None,
 ) -> str:
     """notice, body, sources, then the fixed disclaimer as the very last thing."""
-    parts = [notice.strip(), body.strip(), sources_block(sources or [])]
+    parts = [notice.strip(), body.strip(), sources_block(sources or [], labels)]
     return "\n\n".join(p for p in parts if p) + "\n\n" + disclaimer.strip()

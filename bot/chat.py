@@ -53,7 +53,8 @@ async def _loop(settings: Settings, engine: Engine) -> int:
                 answer = event
         streamed = "".join(shown)
         if answer.mode == "llm":  # the body was streamed; add what code appends
-            click.echo("\n\n" + compose("", answer.disclaimer, sources=answer.sources))
+            click.echo("\n\n" + compose("", answer.disclaimer, sources=answer.sources,
+                                          labels=engine.prompts.labels(answer.language)))
         elif answer.text.startswith(streamed):
             click.echo(answer.text[len(streamed):])
         else:

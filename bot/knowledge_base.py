@@ -92,7 +92,8 @@ class KnowledgeBase:
         if slot not in self._indexes:
             keys = version.vector_keys.get(role, [])
             self._indexes[slot] = open_index(self.collection(version, role), keys,
-                                             self.settings.exact_search_max_vectors)
+                                             self.settings.exact_search_max_vectors,
+                                             folder=version.folder, role=role)
         return self._indexes[slot]
 
 

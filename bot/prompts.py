@@ -1,10 +1,13 @@
-"""Prompt and message texts, read once from the prompts folder at start."""
+"""Prompt and message texts, read once from the prompts folder at start; every fixed text a
+person sees exists per language (prompts/NAME.LANG.md, labels.LANG.toml), English filling gaps."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.provenance import SHIPPED_LABELS, Labels, read_labels
 from bot.settings import Settings
 
 DEFAULT_EMERGENCY_NUMBERS = (
@@ -14,19 +17,44 @@ DEFAULT_CRISIS_LINES = (
     "988 (US), 1925 (Taiwan), 116 123 (UK and Ireland), or your local crisis line"
 )
 
-LOCALIZED = ("emergency", "crisis", "urgent", "reason")
+LANGUAGES = ("en", "zh", "es", "fr", "de", "pt", "it", "vi", "ja", "ko", "ar", "hi", "ru", "tr",
+             "id")
+# What the LLM is told the person writes in (the triage detects the language of the message).
+LANGUAGE_NAMES = {
+    "en": "English", "zh": "Chinese (in the same script, Traditional or Simplified, as the "
+    "person's message)", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese",
+    "it": "Italian", "vi": "Vietnamese", "ja": "Japanese", "ko": "Korean", "ar": "Arabic",
+    "hi": "Hindi", "ru": "Russian", "tr": "Turkish", "id": "Indonesian",
+}
+LOCALIZED = ("emergency", "crisis", "urgent", "reason", "offline", "no_match", "empty_kb",
+             "disclaimer")
 REQUIRED = ("system", "answer", "condense", "disclaimer", "emergency", "crisis", "urgent",
             "reason", "no_match", "offline", "empty_kb")
+# The intent's fixed replies and safety lines (bot/intent), per language like LOCALIZED; the
+# medication rule is the LLM's (English), added to its rules for a medication question.
+INTENT_TEXTS = ("off_topic", "greeting", "greeting.thanks", "medication_safety",
+                "medication_safety.interaction", "medication_safety.child_dose",
+                "medication_safety.pregnancy", "medication_safety.breastfeeding",
+                "medication_rule")
 NUMBERED = ("emergency", "crisis")  # texts whose {emergency_number} / {crisis_line} are filled in
+KNOWLEDGE = ("disclaimer", "no_match")  # texts whose {knowledge} says what the index holds
+HOLDINGS = ("doctors", "reference", "both")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class PromptError(Exception):
     """A prompt file is missing or unusable."""
 
 
+def placeholders(text: str) -> set[str]:
+    """The {names} a text expects to be filled in."""
+    return set(_PLACEHOLDER.findall(text))
+
+
 @dataclass(frozen=True)
 class Prompts:
-    """Every text the engine uses; emergency texts have their numbers filled in."""
+    """Every text the engine uses; emergency texts have their numbers filled in; the English
+    disclaimer and no_match attributes describe an index of both kinds."""
 
     system: str
     answer: str
@@ -39,43 +67,92 @@ class Prompts:
     no_match: str
     offline: str
     empty_kb: str
-    # Emergency, crisis and urgent texts in other languages: {"zh": {"emergency": ...}, ...}
+    # The LOCALIZED texts by language, English included: {"zh": {"emergency": ...}, ...}
     localized: dict[str, dict[str, str]] = field(default_factory=dict)
+    label_sets: dict[str, Labels] = field(default_factory=dict)
 
-    def text(self, name: str, language: str) -> str:
-        """A safety text in the person's language when prompts/ has it, else the default."""
-        return self.localized.get(language, {}).get(name) or getattr(self, name)
+    def text(self, name: str, language: str, holds: str = "both") -> str:
+        """A fixed text in the person's language when prompts/ has it, else English; a
+        disclaimer or no_match says what the index holds ("doctors", "reference", "both")."""
+        text = (self.localized.get(language, {}).get(name)
+                or self.localized.get("en", {}).get(name) or getattr(self, name))
+        if name in KNOWLEDGE:
+            text = text.replace("{knowledge}", self.labels(language)(f"knowledge_{holds}"))
+        return text
+
+    def labels(self, language: str) -> Labels:
+        """The source labels in the person's language (English where it has none)."""
+        return self.label_sets.get(language) or self.label_sets["en"]
 
     @classmethod
     def load(cls, settings: Settings) -> Prompts:
-        """Read prompts/*.md; fail with the file name when one is missing or empty."""
+        """Read prompts/*.md and labels*.toml; fail with the file name when one is missing,
+        empty, or lacks (or adds) a placeholder of its English original."""
         folder = Path(settings.prompts_dir)
-        texts: dict[str, str] = {}
-        for name in REQUIRED:
-            path = folder / f"{name}.md"
-            try:
-                text = path.read_text(encoding="utf-8").strip()
-            except OSError as error:
-                raise PromptError(f"prompt file {path} cannot be read: {error}") from error
-            if not text:
-                raise PromptError(f"prompt file {path} is empty")
-            texts[name] = text
+        texts = {name: _read(folder / f"{name}.md") for name in REQUIRED}
+        for name, fields in (("answer", ("sources", "question", "language")),
+                             ("reason", ("flags",)), ("condense", ("history", "question")),
+                             ("disclaimer", ("knowledge",)), ("no_match", ("knowledge",))):
+            missing = [f for f in fields if "{" + f + "}" not in texts[name]]
+            if missing:
+                raise PromptError(f"prompt file {folder / name}.md lacks {missing}")
         numbers = {
             "emergency_number": settings.emergency_number or DEFAULT_EMERGENCY_NUMBERS,
             "crisis_line": settings.crisis_line or DEFAULT_CRISIS_LINES,
         }
-        for name in NUMBERED:
-            texts[name] = texts[name].format(**numbers)
-        localized: dict[str, dict[str, str]] = {}
+        localized: dict[str, dict[str, str]] = {"en": {n: texts[n] for n in LOCALIZED}}
+        localized["en"].update({n: _read(folder / f"{n}.md") for n in INTENT_TEXTS})
         for path in sorted(folder.glob("*.*.md")):
-            name, language = path.stem.split(".", 1)
-            if name in LOCALIZED:
-                text = path.read_text(encoding="utf-8").strip()
-                text = text.format(**numbers) if name in NUMBERED else text
+            # the language is the last part: "greeting.thanks.de.md"; "greeting.thanks.md" is
+            # the English one
+            name, _, language = path.stem.rpartition(".")
+            if language in LANGUAGES and (name in LOCALIZED or name in INTENT_TEXTS):
+                text = _read(path)
+                if placeholders(text) != placeholders(localized["en"][name]):
+                    raise PromptError(f"prompt file {path} has the placeholders "
+                                      f"{sorted(placeholders(text))}, not those of {name}.md: "
+                                      f"{sorted(placeholders(localized['en'][name]))}")
                 localized.setdefault(language, {})[name] = text
-        for name, fields in (("answer", ("sources", "question")), ("reason", ("flags",)),
-                             ("condense", ("history", "question"))):
-            missing = [f for f in fields if "{" + f + "}" not in texts[name]]
-            if missing:
-                raise PromptError(f"prompt file {folder / name}.md lacks {missing}")
-        return cls(**texts, localized=localized)
+        for by_name in localized.values():
+            for name in NUMBERED:
+                if name in by_name:
+                    by_name[name] = by_name[name].format(**numbers)
+        label_sets = _labels(folder)
+        for name in NUMBERED:
+            texts[name] = localized["en"][name]
+        for name in KNOWLEDGE:
+            texts[name] = texts[name].replace("{knowledge}", label_sets["en"]("knowledge_both"))
+        return cls(**texts, localized=localized, label_sets=label_sets)
+
+
+def _read(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise PromptError(f"prompt file {path} cannot be read: {error}") from error
+    if not text:
+        raise PromptError(f"prompt file {path} is empty")
+    return text
+
+
+def _labels(folder: Path) -> dict[str, Labels]:
+    """labels.toml (the shipped one when the folder has none) and every labels.LANG.toml."""
+    base_path = folder / "labels.toml"
+    try:
+        base = read_labels(base_path if base_path.exists() else SHIPPED_LABELS)
+    except (OSError, ValueError) as error:
+        raise PromptError(f"prompt file {base_path} cannot be read: {error}") from error
+    sets = {"en": Labels("en", base)}
+    for path in sorted(folder.glob("labels.*.toml")):
+        language = path.name.split(".")[1]
+        try:
+            values = read_labels(path)
+        except (OSError, ValueError) as error:
+            raise PromptError(f"prompt file {path} cannot be read: {error}") from error
+        for key, text in values.items():
+            if key in base and placeholders(text) != placeholders(base[key]):
+                raise PromptError(f"prompt file {path}: {key!r} has the placeholders "
+                                  f"{sorted(placeholders(text))}, not "
+                                  f"{sorted(placeholders(base[key]))}")
+        sets[language] = Labels(language, {**base, **{k: v for k, v in values.items() if v}})
+    return sets

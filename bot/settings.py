@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     llm_first_token_timeout: float = Field(8.0, gt=0)  # seconds until the first streamed token
     llm_stall_timeout: float = Field(5.0, gt=0)  # seconds between streamed tokens
     llm_answer_budget: float = Field(15.0, gt=0)  # seconds for the rewrite and the whole answer
+    transcription_model: str = ""  # e.g. whisper-1; voice messages are transcribed with an LLM
+    voice_max_seconds: int = Field(300, ge=1)  # longer voice messages are refused, not downloaded
 
     # Embeddings and index
     embedding_provider: Literal["local", "openai"] = "local"
@@ -60,10 +62,16 @@ class Settings(BaseSettings):
     chroma_port: int = Field(8000, ge=1, le=65535)
     exact_search_max_vectors: int = Field(200_000, ge=0)
     ingest_timeout: float = Field(1800.0, gt=0)  # seconds; a longer ingest stops, changing nothing
+    # `ingest --medquad`: the archive of the pinned commit, or a mirror; optional SHA-256 check.
+    medquad_url: str = Field(
+        "https://github.com/abachaa/MedQuAD/archive/577bd37b96c02d1833b2c9eed2de9f96964e96cb.zip",
+        pattern=r"^https?://\S+$")
+    medquad_sha256: str = Field("", pattern=r"^([0-9a-fA-F]{64})?$")
 
     # Answers
     top_k: int = Field(4, ge=1, le=20)
     relevance_floor: float = Field(0.35, ge=0, le=1)
+    relevance_strong: float = Field(0.55, ge=0, le=1)  # passes without a shared title word
     emergency_number: str = ""
     crisis_line: str = ""
 
@@ -120,6 +128,12 @@ class Settings(BaseSettings):
         """True when an LLM is configured: a key, or the base URL of an OpenAI-compatible server
         that may need none (Ollama, vLLM); without either the bot answers extractively."""
         return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def transcription_enabled(self) -> bool:
+        """True when voice messages are transcribed: TRANSCRIPTION_MODEL set and an LLM server
+        configured (the transcriptions endpoint is on the same server, with the same key)."""
+        return self.llm_enabled and bool(self.transcription_model)
 
 
 def _describe(error: ValidationError) -> str:

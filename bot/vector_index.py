@@ -1,16 +1,24 @@
 """Nearest vectors of one index version and role: exact in memory while small, Chroma HNSW above.
 
-Chroma holds every vector and is the only store. For a version of up to EXACT_SEARCH_MAX_VECTORS
-vectors of a role, the serving process also keeps that role's vectors in one matrix, read from
-Chroma when the version opens. An exact search over MedQuAD's 44,619 question vectors takes
-1.8 ms; a whole query measured p50 25.5 ms against 44.6 ms with HNSW, and exact top lists scored
-better (bench/results.md, bench/experiments.md). Above the limit, queries go to Chroma's HNSW.
+Chroma holds every vector and is the store of record. For a version of up to
+EXACT_SEARCH_MAX_VECTORS vectors of a role, the serving process also keeps that role's vectors in
+one matrix. Ingest writes that matrix next to the version (`vectors-q.npy` and its keys), and
+serving memory-maps it: reading 55,000 vectors out of Chroma took about 5 s of every cold start.
+A key is the hash of its model and text, so a version's vectors never change; a matrix file that
+is missing or does not match the version's keys is rebuilt from Chroma.
+An exact search over MedQuAD's 44,619 question vectors takes 1.8 ms; a whole query measured
+p50 25.5 ms against 44.6 ms with HNSW, and exact top lists scored better (bench/results.md,
+bench/experiments.md). Above the limit, queries go to Chroma's HNSW.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import time
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -97,12 +105,59 @@ def _fetch(collection, keys: list[str]) -> dict[str, np.ndarray]:  # noqa: ANN00
     return found
 
 
-def open_index(collection, keys: list[str], exact_max: int) -> VectorIndex:  # noqa: ANN001
-    """An exact in-memory index when there are at most exact_max keys, else Chroma's HNSW."""
+def _digest(keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
+
+
+def matrix_paths(folder: Path, role: str) -> tuple[Path, Path]:
+    """Where a version keeps one role's matrix and the keys of its rows."""
+    return folder / f"vectors-{role}.npy", folder / f"vectors-{role}.json"
+
+
+def save_matrix(folder: Path, role: str, index: ExactIndex) -> None:
+    """Write the matrix beside the version (atomically: a half-written file is never read)."""
+    matrix_file, keys_file = matrix_paths(folder, role)
+    for path, write in ((matrix_file, lambda f: np.save(f, index.matrix)),
+                        (keys_file, lambda f: f.write(json.dumps(
+                            {"digest": _digest(index.keys), "keys": index.keys}).encode()))):
+        part = path.with_name(path.name + ".part")
+        with open(part, "wb") as handle:
+            write(handle)
+        os.replace(part, path)
+
+
+def load_matrix(folder: Path, role: str, keys: list[str]) -> ExactIndex | None:
+    """The saved matrix, memory-mapped, when it holds exactly these keys' vectors."""
+    matrix_file, keys_file = matrix_paths(folder, role)
+    try:
+        saved = json.loads(keys_file.read_text(encoding="utf-8"))
+        matrix = np.load(matrix_file, mmap_mode="c")  # copy-on-write: writable, file untouched
+    except (OSError, ValueError):
+        return None
+    stored = saved.get("keys", [])
+    if (saved.get("digest") != _digest(stored) or set(stored) != set(keys)
+            or matrix.shape[0] != len(stored) or matrix.dtype != np.float32):
+        log.warning("%s does not match the version's keys; reading the vectors from Chroma",
+                    matrix_file)
+        return None
+    return ExactIndex(stored, matrix)
+
+
+def open_index(collection, keys: list[str], exact_max: int,  # noqa: ANN001
+               folder: Path | None = None, role: str = "q") -> VectorIndex:
+    """An exact in-memory index when there are at most exact_max keys, else Chroma's HNSW.
+    With the version's folder, the saved matrix is used (and written when missing)."""
     if not keys or len(keys) > exact_max:
         return ChromaIndex(collection)
     started = time.perf_counter()
-    index = ExactIndex.load(collection, keys)
-    log.info("loaded %d vectors for exact search in %.1f s", len(index.keys),
+    index = load_matrix(folder, role, keys) if folder is not None else None
+    if index is None:
+        index = ExactIndex.load(collection, keys)
+        if folder is not None and len(index.keys) == len(keys):
+            try:
+                save_matrix(folder, role, index)
+            except OSError as error:  # a read-only data folder: serve from memory anyway
+                log.warning("could not save the %s vectors beside the version: %s", role, error)
+    log.info("loaded %d vectors for exact search in %.2f s", len(index.keys),
              time.perf_counter() - started)
     return index

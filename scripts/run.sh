@@ -39,7 +39,7 @@ values = {
     "KNOWLEDGE_DIR": str(settings.knowledge_dir),
 }
 if len(sys.argv) < 2 or sys.argv[1] != "token":
-    from bot.corpus import PARSERS
+    from bot.corpus import PARSERS, is_readme
     from bot.index_store import IndexRoot, IndexUnusable
 
     try:
@@ -49,6 +49,7 @@ if len(sys.argv) < 2 or sys.argv[1] != "token":
         sys.exit(2)
     home = settings.knowledge_dir
     files = [p for p in home.rglob("*") if p.is_file() and p.suffix.lower() in PARSERS
+             and not is_readme(p)  # the folder's documentation, as ingest skips it
              and not any(part.startswith(".") for part in p.relative_to(home).parts)
              ] if home.is_dir() else []
     values["CORPUS_FILES"] = str(len(files))

@@ -176,3 +176,26 @@ def test_eval_liveqa_writes_a_trec_run_and_prints_the_measures(cli_env, tmp_path
     # q1's top answer is graded 4 (score 3); q2 finds nothing judged (score 0)
     assert measures["avgScore"] == pytest.approx(1.5)
     assert measures["succ@4+"] == pytest.approx(0.5)
+
+
+def test_eval_liveqa_reads_translated_sets_with_a_lang_field(cli_env, tmp_path):
+    assert run_cli("ingest", env=cli_env).returncode == 0
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    lines = [{"id": "1", "lang": "en", "subject": "muscle twitching",
+              "message": "My thighs twitch all day, is it ALS?"},
+             {"id": "1", "lang": "es", "subject": "espasmos musculares",
+              "message": "zzzz qqqq"}]
+    (bench / "questions.jsonl").write_text(
+        "".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    (bench / "qrels.tsv").write_text("qid\tjudgment\tanswer_id\nTQ1\t4\tpage:twitching#reply1\n",
+                                     encoding="utf-8")
+    done = run_cli("eval", "liveqa", str(bench), "--json", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    measures = json.loads(done.stdout)
+    assert measures["questions"] == 2  # one question per line, though they share an id
+    assert measures["en:questions"] == 1 and measures["es:questions"] == 1
+    assert measures["en:avgScore"] == pytest.approx(3.0)
+    assert measures["avgScore"] == pytest.approx((3.0 + measures["es:avgScore"]) / 2)
+    plain = run_cli("eval", "liveqa", str(bench), env=cli_env)
+    assert "es:avgScore" in plain.stdout

@@ -51,8 +51,9 @@ def engine_for(index_dir: Path, llm: FakeOpenAI | None = None, **overrides) -> E
 
 
 def assert_disclaimer_last(engine: Engine, answer: Answer) -> None:
-    assert answer.text.endswith(engine.prompts.disclaimer)
-    assert answer.text.count(engine.prompts.disclaimer) == 1
+    disclaimer = engine.prompts.text("disclaimer", answer.language or "en", engine.holds)
+    assert answer.text.endswith(disclaimer)
+    assert answer.text.count(disclaimer) == 1
 
 
 async def test_doctor_replies_reach_the_prompt_and_citations_are_checked(index_dir):
@@ -175,7 +176,9 @@ async def test_no_good_match_says_so_plainly(index_dir):
         answer = await engine.answer("qwerty zxcvb asdfg")
     assert answer.mode == "no_match" and answer.sources == []
     assert llm.chat_calls == 0
-    assert "could not find doctors' replies" in answer.text
+    assert "I could not find anything in my knowledge base" in answer.text
+    assert "(doctors' replies to other people's questions and health reference texts)" \
+        in answer.text  # what this index holds: the sample page and MedQuAD
     assert_disclaimer_last(engine, answer)
 
 
@@ -214,6 +217,7 @@ async def test_empty_knowledge_base_answers_plainly(tmp_path):
     engine = Engine(settings, kb=KnowledgeBase(settings, embedder=FakeEmbedder()))
     answer = await engine.answer("my head hurts")
     assert answer.mode == "empty_kb"
+    assert answer.body == engine.prompts.empty_kb
     assert answer.text.endswith(engine.prompts.disclaimer)
 
 

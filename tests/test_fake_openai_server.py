@@ -245,6 +245,62 @@ async def test_embeddings_are_deterministic_unit_vectors(client: MakeClient) -> 
             await api.embeddings.create(model="e", input="x")
 
 
+AUDIO = bytes(range(256)) * 4 + b"\r\n--boundary-lookalike\r\n\r\n"  # every byte value
+
+
+async def test_transcriptions_receive_the_file_and_answer_the_transcript(
+        client: MakeClient) -> None:
+    async with FakeOpenAI() as llm:
+        api = client(llm, max_retries=0)
+        llm.transcript = ["my knee hurts", "and it is swollen"]
+        first = await api.audio.transcriptions.create(
+            model="whisper-test", file=("voice.ogg", AUDIO, "audio/ogg"))
+        plain = await api.audio.transcriptions.create(
+            model="whisper-test", file=("a.mp3", b"ID3", "audio/mpeg"), response_format="text")
+        llm.transcript = lambda form: f"{form['model']} heard {len(form['file']['data'])} bytes"
+        verbose = await api.audio.transcriptions.create(
+            model="m", file=("v.wav", b"RIFF"), response_format="verbose_json")
+        [form, *_] = llm.transcription_requests
+    assert first.text == "my knee hurts"
+    assert plain.strip() == "and it is swollen"
+    assert verbose.text == "m heard 4 bytes" and verbose.language == "english"
+    assert form["model"] == "whisper-test"
+    assert form["file"] == {"filename": "voice.ogg", "content_type": "audio/ogg", "data": AUDIO}
+    assert len(llm.transcription_requests) == 3 and llm.chat_calls == 0
+
+
+async def test_transcriptions_refuse_what_openai_refuses(client: MakeClient) -> None:
+    async with FakeOpenAI() as llm:
+        api = client(llm, max_retries=0)
+        with pytest.raises(openai.BadRequestError, match="Invalid file format"):
+            await api.audio.transcriptions.create(model="m", file=("voice.oga", b"OggS"))
+        with pytest.raises(openai.BadRequestError, match="model"):
+            await api.audio.transcriptions.create(model="", file=("voice.ogg", b"OggS"))
+        llm.fail_next(500, endpoint="transcriptions")
+        with pytest.raises(openai.InternalServerError):
+            await api.audio.transcriptions.create(model="m", file=("voice.ogg", b"OggS"))
+        assert (await api.audio.transcriptions.create(
+            model="m", file=("voice.ogg", b"OggS"))).text == "This is a fake transcript."
+        llm.audio_endpoint = False  # a server that offers chat only
+        with pytest.raises(openai.NotFoundError):
+            await api.audio.transcriptions.create(model="m", file=("voice.ogg", b"OggS"))
+        assert llm.chat_calls == 0 and len(llm.transcription_requests) == 5
+
+
+async def test_a_hanging_transcription_times_out_and_does_not_block_shutdown(
+        client: MakeClient) -> None:
+    llm = await FakeOpenAI().start()
+    llm.transcription_hang = True
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):
+        await client(llm, max_retries=0, timeout=0.5).audio.transcriptions.create(
+            model="m", file=("voice.ogg", b"OggS"))
+    assert 0.45 <= time.monotonic() - started < 1.5
+    started = time.monotonic()
+    await llm.stop()
+    assert time.monotonic() - started < 1.0
+
+
 async def test_models_are_listed(client: MakeClient) -> None:
     async with FakeOpenAI(model="fake-gpt") as llm:
         models = [m.id async for m in client(llm).models.list()]

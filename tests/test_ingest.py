@@ -200,7 +200,8 @@ from tests.fakes.embedder import FakeEmbedder
 
 class SlowEmbedder(FakeEmbedder):
     def embed(self, texts):
-        Path(sys.argv[2]).touch()  # tell the test that vectors are being written
+        with open(sys.argv[2], "a") as marker:  # one line per batch: batch n-1 is in Chroma
+            marker.write("batch\\n")
         time.sleep(0.3)
         return super().embed(texts)
 
@@ -226,9 +227,11 @@ def test_a_killed_ingest_leaves_the_active_index_exactly_as_it_was(settings, emb
     child = subprocess.Popen([sys.executable, "-c", KILLED_INGEST, str(tmp_path), str(marker)],
                              cwd=Path(__file__).resolve().parents[1])
     deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline and child.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.5)  # a batch or two of vectors is in Chroma now
+    def batches() -> int:
+        return len(marker.read_text().splitlines()) if marker.exists() else 0
+
+    while batches() < 3 and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)  # two batches of vectors are in Chroma once the third is embedded
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL

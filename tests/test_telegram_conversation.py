@@ -97,7 +97,7 @@ async def test_new_and_forget(root, api, tmp_path):
             running_bot(root, api, llm, db_path=tmp_path / "db") as bot:
         await bot.answer(USER, TWITCH)
         [fresh] = await bot.ask(USER, "/new")
-        await bot.answer(USER, FOLLOW_UP)
+        await bot.answer(USER, "and the twitching in my eyelid?")  # a follow-up, but after /new
         assert llm.chat_calls == 2  # no condensing: the history was dropped
         assert bot.services.store.knows(USER)
         [gone] = await bot.ask(USER, "/forget")
@@ -203,7 +203,7 @@ async def test_group_answers_only_when_mentioned_or_replied_to(root, api, tmp_pa
                                     chat_type="supergroup")
         api.send_text(USER, "me too", chat_id=group, chat_type="supergroup",
                       reply_to_message_id=not_for_bot["message_id"])
-        replied = api.send_text(other, "what about the breathing part?", chat_id=group,
+        replied = api.send_text(other, "what about twitching in my eyelid?", chat_id=group,
                                 chat_type="supergroup", reply_to_message_id=answer.message_id)
         followed = await bot.final(group, 1)
     assert answer.reply_to_message_id == asked["message_id"]

@@ -77,3 +77,46 @@ async def test_unreachable_telegram_is_retried_with_backoff_then_exits(fakes, tm
     assert last_line(err).startswith("The bot cannot start: Telegram is unreachable at "
                                      f"127.0.0.1:{closed}")
     assert seconds < 30
+
+
+async def test_a_started_bot_says_how_it_runs_in_one_line(tmp_path):
+    from tests.telegram_helpers import build_process_index, start_process
+
+    log = tmp_path / "bot.log"
+    async with FakeBotApi() as api, FakeOpenAI() as llm:
+        root = await build_process_index(tmp_path, llm)
+        process = await start_process(process_env(root, api, llm), log)
+        try:
+            await api.wait_for(lambda: process.returncode is not None
+                               or " is up: " in log.read_text(), 60, "the start-up line")
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    text = log.read_text()
+    clean(text)
+    (line,) = [line for line in text.splitlines() if " is up: " in line]
+    assert " INFO " in line
+    assert "polling" in line
+    assert f"LLM {llm.env()['OPENAI_MODEL']} @ {llm.base_url}" in line
+    assert "records)" in line and "index v" in line
+    assert f"embeddings {llm.env().get('EMBEDDING_MODEL', 'text-embedding-3-small')}" in line
+    assert f"DATA_DIR {(root / 'data').resolve()}" in line
+    assert f"KNOWLEDGE_DIR {(root / 'knowledge').resolve()}" in line
+
+
+def test_the_start_up_line_offline_and_behind_a_webhook(tmp_path):
+    from bot.knowledge_base import KnowledgeBase
+    from bot.settings import load_settings
+    from bot.telegram.startup import summary_line
+
+    settings = load_settings(data_dir=tmp_path / "d", knowledge_dir=tmp_path / "k",
+                             webhook_url="https://bot.example.org/hook?x=secret",
+                             webhook_port=8443)
+    line = summary_line(settings, KnowledgeBase(settings), "clinic_bot")
+    assert line.startswith("bot @clinic_bot is up: webhook https://bot.example.org/hook "
+                           "(listening on 127.0.0.1:8443)")
+    assert "secret" not in line
+    assert "LLM offline: no LLM configured" in line
+    assert "index empty (run `symptom-bot ingest`)" in line
+    assert "embeddings all-MiniLM-L6-v2" in line

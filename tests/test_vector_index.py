@@ -104,3 +104,42 @@ def test_a_reload_replaces_the_in_memory_vectors(settings: Settings, knowledge_d
     assert len(kb.vector_index(second, "q").keys) == len(kb.vector_index(first, "q").keys) + 1
     hits = Retriever(kb).search("red face rosacea", 1).hits
     assert hits[0].record.id == "rosacea-0"
+
+
+def test_a_cold_start_maps_the_saved_matrix_instead_of_reading_chroma(
+    settings: Settings, knowledge_dir: Path, monkeypatch
+) -> None:
+    build(settings, knowledge_dir)
+    version = KnowledgeBase(settings, embedder=wide()).current()
+    assert (version.folder / "vectors-q.npy").is_file()  # written by the ingest
+    expected = [h.record.id for h in Retriever(KnowledgeBase(settings, embedder=wide()))
+                .search("how do doctors treat gout", 5).hits]
+
+    def no_chroma(*args, **kwargs):
+        raise AssertionError("the vectors were read from Chroma")
+
+    monkeypatch.setattr(ExactIndex, "load", no_chroma)
+    kb = KnowledgeBase(settings, embedder=wide())
+    index = kb.vector_index(kb.current(), "q")
+    assert isinstance(index.matrix, np.memmap)
+    assert [h.record.id for h in Retriever(kb).search("how do doctors treat gout", 5).hits] \
+        == expected
+
+
+def test_a_damaged_matrix_file_is_rebuilt_from_chroma(settings: Settings,
+                                                      knowledge_dir: Path) -> None:
+    build(settings, knowledge_dir)
+    folder = KnowledgeBase(settings, embedder=wide()).current().folder
+    keys_file = folder / "vectors-q.json"
+    saved = json.loads(keys_file.read_text())
+    keys_file.write_text(json.dumps({**saved, "keys": saved["keys"][:-1]}))  # one row short
+    (folder / "vectors-t.npy").write_bytes(b"not a matrix")
+    kb = KnowledgeBase(settings, embedder=wide())
+    version = kb.current()
+    for role in ("q", "t"):
+        index = kb.vector_index(version, role)
+        assert not isinstance(index.matrix, np.memmap)  # read from Chroma this time
+        assert len(index.keys) == len(version.vector_keys[role])
+    assert json.loads(keys_file.read_text())["keys"] == saved["keys"]  # and saved again
+    hits = Retriever(kb).search("how do doctors treat gout", 1).hits
+    assert hits[0].record.id.startswith("gout-")

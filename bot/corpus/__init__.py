@@ -72,7 +72,7 @@ def parse_file(path: Path, root: Path | None = None,
     """Parse one corpus file; problems become Rejections, never exceptions (but Stopped)."""
     path = Path(path)
     rel = relative_name(path, root)
-    parser = None if _is_readme(path) else PARSERS.get(path.suffix.lower())
+    parser = None if is_readme(path) else PARSERS.get(path.suffix.lower())
     if _shown(rel) != rel:
         return _fatal(_shown(rel), "file name is not valid UTF-8 (rename the file)")
     if parser is None:
@@ -113,7 +113,7 @@ def discover(paths: list[Path], root: Path | None = None,
             if key in seen or (walked and _ignored(path)):
                 continue
             seen.add(key)
-            if path.suffix.lower() not in PARSERS or _is_readme(path):
+            if path.suffix.lower() not in PARSERS or is_readme(path):
                 skipped.append(f"{_shown(relative_name(path, root))}: {_skip_reason(path)}")
                 continue
             deadline.check(f"reading {_shown(relative_name(path, root))}")
@@ -154,16 +154,16 @@ def _files(given: Path) -> list[tuple[Path, bool]]:
 
 def _ignored(path: Path) -> bool:
     """Hidden files and README.md files are skipped silently."""
-    return path.name.startswith(".") or _is_readme(path)
+    return path.name.startswith(".") or is_readme(path)
 
 
-def _is_readme(path: Path) -> bool:
+def is_readme(path: Path) -> bool:
     """README.md files document a folder (knowledge/README.md does); never a Markdown FAQ."""
     return path.name.lower() == "readme.md"
 
 
 def _skip_reason(path: Path) -> str:
     """Why a file is not parsed."""
-    if _is_readme(path):
+    if is_readme(path):
         return "documentation, not a corpus file"
     return NOT_CORPUS

@@ -6,13 +6,15 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.ingest import IngestReport
 from bot.knowledge_base import status as index_status
 from bot.settings import Settings
+from bot.stats import Day, Report
+from bot.stats_chart import LEGEND
 from bot.telegram import texts
 from bot.telegram.render import escape, pack
 from bot.telegram.storage import Stats
@@ -21,6 +23,8 @@ log = logging.getLogger(__name__)
 
 IngestFn = Callable[[Settings], IngestReport]
 MAX_LISTED = 20
+MAX_SOURCES = 5  # sources listed under /stats, most 👎 first
+DAILY_BUDGET = 3000  # characters for the per-day part: /stats stays one message (4096)
 
 
 class Reloader:
@@ -96,8 +100,50 @@ def reload_report(report: IngestReport) -> list[str]:
     return pack(lines, separator="\n")
 
 
-async def stats_text(settings: Settings, stats: Stats) -> str:
-    """/stats as Telegram HTML: usage and the active index."""
+def _day_numbers(day: Day) -> str:
+    """One day's numbers, compact: the zeros left out."""
+    levels = " ".join(f"{mark}{day.by_level.get(level, 0):,}" for level, mark in
+                      (("emergency", "🚨"), ("urgent", "⚠️")) if day.by_level.get(level, 0))
+    parts = [f"{day.questions:,} questions" + (f" ({levels})" if levels else "")]
+    if day.no_match:
+        parts.append(f"no match {day.no_match:,}")
+    if day.thumbs_up or day.thumbs_down:
+        parts.append(f"👍 {day.thumbs_up:,} 👎 {day.thumbs_down:,}")
+    if day.llm_failures:
+        parts.append(f"LLM failures {day.llm_failures:,}")
+    if day.fallbacks:
+        parts.append(f"fallbacks {day.fallbacks:,}")
+    return " · ".join(parts)
+
+
+def daily_lines(report: Report, budget: int = DAILY_BUDGET) -> list[str]:
+    """The per-day part of /stats: totals, one line per day with activity (newest first, as
+    many as fit in `budget` characters), the most 👎 sources."""
+    head = [f"\n<b>Last {len(report.days)} days</b> (UTC; 🚨 emergency, ⚠️ urgent): "
+            f"{_day_numbers(report.totals)}"]
+    tail = ["<b>Feedback by source</b> (the first source of the rated answer):"] \
+        if report.feedback_by_source else []
+    for entry in report.feedback_by_source[:MAX_SOURCES]:
+        name = (f"“{escape(entry.title[:80])}” ({escape(entry.source[:60])})" if entry.source
+                else "no source (no match or empty index)")
+        tail.append(f"• 👎 {entry.thumbs_down:,} 👍 {entry.thumbs_up:,} of "
+                    f"{entry.answers:,} answers: {name}")
+    left = budget - sum(len(line) + 1 for line in head + tail)
+    days = []
+    for day in reversed(report.days):
+        line = f"<code>{day.day[5:]}</code> {_day_numbers(day)}"
+        if not day.active:
+            continue
+        if len(line) + 1 > left - 40:  # room for the note below
+            days.append("… older days: see the chart")
+            break
+        days.append(line)
+        left -= len(line) + 1
+    return head + days + tail
+
+
+async def stats_text(settings: Settings, stats: Stats, report: Report | None = None) -> str:
+    """/stats as Telegram HTML: usage, the active index, and the days of `report`."""
     try:
         info = await asyncio.to_thread(index_status, settings)
         index = (f"version {escape(str(info['version']))}, {info['records']:,} records, "
@@ -111,14 +157,25 @@ async def stats_text(settings: Settings, stats: Stats) -> str:
         f"Questions: {stats.questions_today:,} today, {stats.questions_total:,} in total\n"
         f"Feedback: 👍 {stats.thumbs_up:,}, 👎 {stats.thumbs_down:,}\n"
         f"Index: {index}"
-    )
+    ) + ("\n".join(["", *daily_lines(report)]) if report is not None else "")
 
 
-async def send_privately(bot: Bot, user_id: int, html: str) -> str:
-    """Send an operator's answer to their private chat; returns what to say where they asked."""
+async def send_chart(bot: Bot, chat_id: int, png: bytes) -> None:
+    """The statistics chart as a photo, its legend as the caption; a failure is only logged."""
+    try:
+        await bot.send_photo(chat_id, InputFile(png, filename="stats.png"), caption=LEGEND)
+    except TelegramError as error:
+        log.warning("could not send the statistics chart to %s: %s", chat_id, error)
+
+
+async def send_privately(bot: Bot, user_id: int, html: str, chart: bytes | None = None) -> str:
+    """Send an operator's answer (and chart) to their private chat; returns what to say where
+    they asked."""
     try:
         await bot.send_message(user_id, html, parse_mode=ParseMode.HTML)
     except (Forbidden, BadRequest) as error:  # never opened a private chat with the bot
         log.info("could not message admin %s privately: %s", user_id, error)
         return texts.STATS_PRIVATE_ONLY
+    if chart is not None:
+        await send_chart(bot, user_id, chart)
     return texts.STATS_SENT_PRIVATELY

@@ -34,10 +34,18 @@ from bot.telegram.inbox import Inbox, InboxApplication, InboxQueue, InboxRequest
 from bot.telegram.limits import OneAtATime, RateLimit
 from bot.telegram.retry import RetryingRateLimiter
 from bot.telegram.services import Services
-from bot.telegram.startup import StartupError, check_token, connect, redact, redact_logs
+from bot.telegram.startup import (
+    StartupError,
+    check_token,
+    connect,
+    redact,
+    redact_logs,
+    summary_line,
+)
 from bot.telegram.storage import Store
 from bot.telegram.streaming import EditPacer, StreamConfig
-from bot.telegram.texts import Pages
+from bot.telegram.texts import Pages, VoiceTexts
+from bot.transcription import make_transcriber
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +89,8 @@ def build_application(settings: Settings, *, engine: Engine | None = None,
     app.bot_data["services"] = Services(
         settings=settings, engine=engine, store=store, pages=Pages.load(settings),
         rate=RateLimit(settings.rate_limit_per_minute), turns=OneAtATime(), stream=stream,
-        pacer=EditPacer(stream.edit_interval), reloader=reloader, inbox=inbox)
+        pacer=EditPacer(stream.edit_interval), reloader=reloader, inbox=inbox,
+        transcriber=make_transcriber(settings), voice=VoiceTexts.load(settings))
     add_handlers(app)
     return app
 
@@ -136,12 +145,12 @@ async def _start_updates(app: Application, settings: Settings) -> None:
             url_path=urlparse(settings.webhook_url).path.lstrip("/"),
             webhook_url=settings.webhook_url, secret_token=secret,
             allowed_updates=Update.ALL_TYPES)
-        log.info("webhook mode: listening on %s:%s for %s", settings.webhook_listen,
+        log.debug("webhook: listening on %s:%s for %s", settings.webhook_listen,
                  settings.webhook_port, settings.webhook_url)
     else:
         await updater.start_polling(poll_interval=0.0, timeout=POLL_TIMEOUT,
                                     allowed_updates=Update.ALL_TYPES)
-        log.info("polling mode: waiting for messages")
+        log.debug("polling: waiting for messages")
 
 
 async def serve(app: Application, stop: asyncio.Event | None = None,
@@ -167,7 +176,7 @@ async def serve(app: Application, stop: asyncio.Event | None = None,
             except TelegramError as error:
                 raise StartupError("Telegram refused to start the updates: " + redact(
                     str(error), services.settings.telegram_bot_token)) from None
-            log.info("bot @%s is up", app.bot.username)
+            log.info("%s", summary_line(services.settings, services.engine.kb, app.bot.username))
             await stop.wait()
             log.info("stopping: no new updates; waiting up to %.0f s for %d answer(s) in flight",
                      grace, services.turns.in_flight)

@@ -9,6 +9,7 @@ import re
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
 
+from bot.provenance import Labels, english
 from bot.telegram import render, texts
 from bot.telegram.services import Services
 from bot.telegram.streaming import NO_PREVIEWS
@@ -20,15 +21,24 @@ FEEDBACK = re.compile(rf"fb:({ANSWER_ID}):(up|down)")
 SOURCES = re.compile(rf"src:({ANSWER_ID})")
 
 
-def keyboard(answer_id: str, with_sources: bool, vote: int = 0) -> InlineKeyboardMarkup:
-    """👍 / 👎 (the chosen one ticked) and, when the answer cites any, Sources."""
+def keyboard(answer_id: str, with_sources: bool, vote: int = 0,
+             sources_label: str = "") -> InlineKeyboardMarkup:
+    """👍 / 👎 (the chosen one ticked) and, when the answer cites any, Sources (labelled in the
+    answer's language)."""
     rows = [[
         InlineKeyboardButton("👍 ✓" if vote == 1 else "👍", callback_data=f"fb:{answer_id}:up"),
         InlineKeyboardButton("👎 ✓" if vote == -1 else "👎", callback_data=f"fb:{answer_id}:down"),
     ]]
     if with_sources:
-        rows.append([InlineKeyboardButton("📚 Sources", callback_data=f"src:{answer_id}")])
+        label = sources_label or english()("button")
+        rows.append([InlineKeyboardButton(label, callback_data=f"src:{answer_id}")])
     return InlineKeyboardMarkup(rows)
+
+
+def labels_for(s: Services, sources: list[dict]) -> Labels:
+    """The labels in the language of the answer these sources belong to."""
+    language = next((x.get("answer_language") for x in sources if x.get("answer_language")), "")
+    return s.engine.prompts.labels(language or "en")
 
 
 def _sources(s: Services, query: CallbackQuery, answer_id: str) -> list[dict] | None:
@@ -66,7 +76,8 @@ async def record_feedback(s: Services, query: CallbackQuery) -> None:
     log.info("feedback %+d from user %s on answer %s", vote, query.from_user.id, answer_id)
     await query.answer(texts.FEEDBACK_THANKS[vote] if changed else texts.FEEDBACK_SAME)
     if changed and query.message is not None:
-        await query.edit_message_reply_markup(keyboard(answer_id, bool(sources), vote))
+        label = labels_for(s, sources)("button")
+        await query.edit_message_reply_markup(keyboard(answer_id, bool(sources), vote, label))
 
 
 async def show_sources(s: Services, bot: Bot, query: CallbackQuery) -> None:
@@ -82,7 +93,7 @@ async def show_sources(s: Services, bot: Bot, query: CallbackQuery) -> None:
     await query.answer(texts.SOURCES_SENT)
     chat = query.message.chat
     reply = ReplyParameters(query.message.message_id, allow_sending_without_reply=True)
-    for index, part in enumerate(render.sources_parts(sources)):
+    for index, part in enumerate(render.sources_parts(sources, labels=labels_for(s, sources))):
         await bot.send_message(chat.id, part, parse_mode=ParseMode.HTML,
                                reply_parameters=reply if index == 0 else None,
                                link_preview_options=NO_PREVIEWS)

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from telegram import Bot, Message
 from telegram.constants import ChatType
 
+from bot.stats import outcome
 from bot.telegram import render, texts
 from bot.telegram.buttons import keyboard
 from bot.telegram.services import Services
@@ -35,7 +36,7 @@ async def answer_question(s: Services, bot: Bot, message: Message, user_id: int,
              user_id, message.chat.id, len(text), shown)
     verdict = await s.engine.triage_message(text)
     if verdict.level == "emergency":
-        await _emergency(s, bot, message, user_id, verdict)  # at once: no queue, no disk
+        await _emergency(s, bot, message, user_id, verdict, text)  # at once: no queue, no disk
         return
     too_long = len(text) > s.settings.max_message_chars
     if edited or too_long:
@@ -66,15 +67,16 @@ async def answer_question(s: Services, bot: Bot, message: Message, user_id: int,
 
 
 async def _emergency(s: Services, bot: Bot, message: Message, user_id: int,
-                     verdict: TriageResult) -> None:
+                     verdict: TriageResult, text: str) -> None:
     """Send the emergency text before touching the disk; then record what can be recorded."""
     answer = s.engine.emergency(verdict)
     await Preview(bot, _target(message), s.stream, s.pacer, message.message_id).finish(
-        render.answer_parts(answer), None)
+        render.answer_parts(answer, labels=s.engine.prompts.labels(answer.language)), None)
     log.info("answered user %s in chat %s: emergency", user_id, message.chat.id)
     _record(s, "count_question", user_id)
+    _record(s, "log_answer", **outcome(answer))
     _record(s, "add_turns", message.chat.id, user_id,
-            [("user", message.text or message.caption or ""), ("assistant", answer.body)],
+            [("user", text), ("assistant", answer.body)],  # a voice note's is its transcript
             keep=s.settings.history_turns)
 
 
@@ -110,10 +112,14 @@ async def _answer(s: Services, bot: Bot, message: Message, user_id: int, text: s
     async with typing(bot, target, s.stream.typing_interval):
         answer = await stream(s.engine.stream(text, history, live=live, verdict=verdict),
                               preview)
-    sources = [asdict(source) for source in answer.sources]
+    # the answer's language goes with its sources: the Sources button speaks it too
+    sources = [asdict(source) | {"answer_language": answer.language} for source in answer.sources]
     answer_id = _record(s, "save_answer", chat_id, user_id, answer.triage, answer.mode, sources)
-    parts = render.answer_parts(answer)
-    await preview.finish(parts, keyboard(answer_id, bool(sources)) if answer_id else None)
+    labels = s.engine.prompts.labels(answer.language)
+    parts = render.answer_parts(answer, labels=labels)
+    await preview.finish(parts, keyboard(answer_id, bool(sources), sources_label=labels("button"))
+                         if answer_id else None)
+    _record(s, "log_answer", **outcome(answer))  # the day's counters: no user id, no text
     _record(s, "add_turns", chat_id, user_id, [("user", text), ("assistant", answer.body)],
             keep=s.settings.history_turns)
     log.info("answered user %s in chat %s: %s/%s, %d chars in %d part(s), %d sources, %.2f s",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Update
@@ -9,7 +10,9 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import admin, buttons, conversation, texts
+from bot.stats import DEFAULT_DAYS, daily
+from bot.stats_chart import render_png
+from bot.telegram import admin, buttons, conversation, texts, voice
 from bot.telegram.addressing import is_addressed, question_text
 from bot.telegram.services import services
 
@@ -33,14 +36,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start: what the bot is and is not, privacy, the disclaimer."""
     s = services(context)
     await update.effective_message.reply_html(
-        s.pages.start_page(s.settings, s.engine.prompts.disclaimer))
+        s.pages.start_page(s.settings, s.engine.disclaimer(), s.engine.knowledge()))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: how to ask and the commands."""
     s = services(context)
     await update.effective_message.reply_html(
-        s.pages.help_page(f"@{context.bot.username}", s.is_admin(update.effective_user.id)))
+        s.pages.help_page(f"@{context.bot.username}", s.is_admin(update.effective_user.id),
+                          s.engine.knowledge()))
 
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,17 +82,21 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): people, questions, feedback, index; asked in a group, sent privately."""
+    """/stats (admins): people, questions, feedback, index, the last 30 days (text and chart);
+    asked in a group, sent privately."""
     s = services(context)
     message, user_id = update.effective_message, update.effective_user.id
     if not s.is_admin(user_id):
         await message.reply_text(texts.ADMIN_ONLY.format(command="stats"))
         return
-    text = await admin.stats_text(s.settings, s.store.stats())
+    report = daily(s.store, DEFAULT_DAYS)
+    text = await admin.stats_text(s.settings, s.store.stats(), report)
+    chart = await asyncio.to_thread(render_png, report)
     if message.chat.type == ChatType.PRIVATE:
         await message.reply_html(text)
+        await admin.send_chart(context.bot, message.chat.id, chart)
     else:
-        await message.reply_text(await admin.send_privately(context.bot, user_id, text))
+        await message.reply_text(await admin.send_privately(context.bot, user_id, text, chart))
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -116,12 +124,15 @@ async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos, voice, stickers, files: a caption is triaged and answered; otherwise say that only
-    text can be read."""
+    """Photos, voice, stickers, files: a caption is triaged and answered; a recording without one
+    is transcribed when the server can; otherwise say that only text can be read."""
     message = update.effective_message
     if not is_addressed(message, context.bot):
         return
     text = question_text(message, context.bot) if message.caption else ""
+    if not text and voice.recording(message):
+        await voice.answer_voice(services(context), context.bot, message, update.effective_user.id)
+        return
     if not text:
         await message.reply_text(texts.TEXT_ONLY)
         return

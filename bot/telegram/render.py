@@ -1,5 +1,5 @@
-"""Telegram HTML: every text escaped, bold headings, sources, the disclaimer last, split into
-valid parts of at most 4,096 characters on paragraph boundaries."""
+"""Telegram HTML: every text escaped, bold headings, sources in an expandable quote, the
+disclaimer last, split into valid parts of at most 4,096 characters on paragraph boundaries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import html
 import re
 from collections.abc import Callable, Iterable
 
-from bot.answer import KIND_LABEL, Answer, doctor_name
+from bot.answer import Answer, Source
+from bot.provenance import Labels, doctor, english, kind_label
 
 LIMIT = 4096
 Style = Callable[[str], str]
@@ -48,6 +49,13 @@ def quote(text: str) -> str:
     return f"<blockquote>{escape(text)}</blockquote>"
 
 
+def folded(title: str) -> Style:
+    """A bold heading over an expandable block quote (Bot API 7.4+): a few lines shown,
+    the rest a tap away."""
+    return lambda text: (f"<b>{escape(title)}</b>\n"
+                         f"<blockquote expandable>{escape(text)}</blockquote>")
+
+
 def prose(text: str) -> str:
     """Escaped text where Markdown headings and **bold** (within a line) become bold."""
     lines = []
@@ -58,11 +66,6 @@ def prose(text: str) -> str:
         else:
             lines.append(_BOLD.sub(r"<b>\1</b>", escape(line)))
     return "\n".join(lines)
-
-
-def headed(title: str, style: Style = plain) -> Style:
-    """A style that puts a bold heading line above the text."""
-    return lambda text: f"<b>{escape(title)}</b>\n{style(text)}"
 
 
 def _units(text: str, separator: str) -> list[str]:
@@ -115,14 +118,16 @@ def pack(blocks: Iterable[str], limit: int = LIMIT, separator: str = "\n\n") -> 
     return parts
 
 
-def answer_parts(answer: Answer, limit: int = LIMIT) -> list[str]:
-    """An Answer as Telegram HTML parts: notice, body, sources, then the disclaimer last."""
+def answer_parts(answer: Answer, limit: int = LIMIT, labels: Labels | None = None) -> list[str]:
+    """An Answer as Telegram HTML parts: notice, body, the compact sources list (folded), then
+    the disclaimer last; labels in the answer's language."""
+    labels = labels or english()
     blocks = fit(answer.notice, bold, limit)
     for paragraph in _PARAGRAPHS.split(answer.body):
         blocks += fit(paragraph, prose, limit)
     if answer.sources:
-        lines = "\n".join(s.describe() for s in answer.sources)
-        blocks += fit(lines, headed("Sources"), limit)
+        lines = "\n".join(s.describe(labels) for s in answer.sources)
+        blocks += fit(lines, folded(labels("sources")), limit)
     blocks += fit(answer.disclaimer, italic, limit)
     return pack(blocks, limit)
 
@@ -133,18 +138,27 @@ def _link(url: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{escape(url)}</a>'
 
 
-def source_detail(source: dict, passage_chars: int) -> str:
+def _source(stored: dict) -> Source:
+    """A stored source (a dict, from any version of the bot) as a Source."""
+    values = {"number": 0, "id": "", "kind": "", "title": "", "doctor": "", "department": "",
+              "hospital": "", "replied": "", "url": "", "score": 0.0, "similarity": 0.0}
+    values.update({k: v for k, v in stored.items() if k in values or k in ("passage", "origin")})
+    return Source(**{k: v if v is not None else "" for k, v in values.items()})
+
+
+def source_detail(source: dict, passage_chars: int, labels: Labels | None = None) -> str:
     """One cited source in detail: title, kind, doctor, department, date, link, passage."""
-    title = (source.get("title") or "Untitled")[:300]
-    kind = source.get("kind", "")
+    labels = labels or english()
+    item = _source(source)
+    title = (item.title or "Untitled")[:300]
     lines = [f"<b>[{source.get('number', '?')}] {escape(title)}</b>",
-             italic(KIND_LABEL.get(kind, kind).capitalize())]
-    who = ", ".join(p for p in (source.get("department"), source.get("hospital")) if p)
-    if source.get("doctor"):
-        doctor = f"Dr. {escape(doctor_name(source['doctor']))}"
-        lines.append(doctor + (f" — {escape(who)}" if who else ""))
-    if source.get("replied"):
-        lines.append(f"Replied: {escape(source['replied'])}")
+             italic(kind_label(item, labels))]
+    who = ", ".join(p for p in (item.department, item.hospital) if p)
+    if item.doctor and item.kind in ("doctor_reply", "excerpt"):
+        lines.append(escape(doctor(item, labels, with_place=False))
+                     + (f" — {escape(who)}" if who else ""))
+    if item.replied:
+        lines.append(escape(labels("replied_on", date=item.replied)))
     if len(source.get("url") or "") < 500 and (link := _link(source.get("url", ""))):
         lines.append(link)
     passage = (source.get("passage") or "").strip()
@@ -155,14 +169,16 @@ def source_detail(source: dict, passage_chars: int) -> str:
     return "\n".join(lines)
 
 
-def sources_parts(sources: list[dict], limit: int = LIMIT) -> list[str]:
+def sources_parts(sources: list[dict], limit: int = LIMIT,
+                  labels: Labels | None = None) -> list[str]:
     """The Sources button's message: each source in detail, passages shortened to fit."""
+    labels = labels or english()
     if not sources:
-        return [escape("This answer did not cite any doctor's reply.")]
-    title = bold("The doctors' replies behind this answer")
+        return [escape(labels("no_sources"))]
+    title = bold(labels("sources_title"))
     chars = max(120, (limit - 200) // len(sources) - 300)
     while True:  # shorten the passages until everything fits one message
-        parts = pack([title] + [source_detail(s, chars) for s in sources], limit)
+        parts = pack([title] + [source_detail(s, chars, labels) for s in sources], limit)
         if len(parts) == 1 or chars <= 60:
             return parts
         chars = chars * 4 // 5

@@ -14,7 +14,8 @@ from bot.telegram.inbox import Inbox
 from bot.telegram.limits import OneAtATime, RateLimit
 from bot.telegram.storage import Store
 from bot.telegram.streaming import EditPacer, StreamConfig
-from bot.telegram.texts import Pages
+from bot.telegram.texts import Pages, VoiceTexts
+from bot.transcription import Transcriber
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Services:
     pacer: EditPacer
     reloader: Reloader
     inbox: Inbox
+    transcriber: Transcriber | None = None  # None: voice messages get the text-only reply
+    voice: VoiceTexts | None = None
 
     def is_admin(self, user_id: int | None) -> bool:
         """True for the ids in ADMIN_USER_IDS."""

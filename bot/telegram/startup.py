@@ -7,16 +7,19 @@ import asyncio
 import logging
 import re
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
+from bot.knowledge_base import KnowledgeBase
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+DEFAULT_OPENAI_URL = "https://api.openai.com/v1"  # what the openai client uses without a base URL
 FIRST_WAIT, LONGEST_WAIT = 1.0, 30.0  # seconds between attempts to reach Telegram, doubling
 
 
@@ -117,3 +120,34 @@ async def connect(app: Application, settings: Settings) -> None:
             raise StartupError(
                 f"Telegram refused getMe: {redact(str(error), settings.telegram_bot_token)}"
             ) from None
+
+
+def _url_without_secrets(url: str) -> str:
+    """A URL as shown in logs: no user name, password or query string."""
+    parts = urlparse(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else url
+
+
+def summary_line(settings: Settings, kb: KnowledgeBase, username: str) -> str:
+    """The one INFO line that says how this bot runs: mode, LLM, index, model, folders."""
+    mode = (f"webhook {_url_without_secrets(settings.webhook_url)} (listening on "
+            f"{settings.webhook_listen}:{settings.webhook_port})" if settings.webhook_url
+            else "polling")
+    if settings.llm_enabled:
+        url = _url_without_secrets(settings.openai_base_url or DEFAULT_OPENAI_URL)
+        llm = f"{settings.openai_model} @ {url}"
+    else:
+        llm = "offline: no LLM configured"
+    try:
+        version = kb.current()
+        index = (f"{version.name} ({version.manifest.records:,} records)" if version
+                 else "empty (run `symptom-bot ingest`)")
+    except Exception as error:  # noqa: BLE001 - the warning before this line says more
+        index = f"not usable ({type(error).__name__})"
+    voice = f"; voice {settings.transcription_model}" if settings.transcription_enabled else ""
+    return (f"bot @{username} is up: {mode}; LLM {llm}{voice}; index {index}; embeddings "
+            f"{settings.embedding_model_name}; DATA_DIR {Path(settings.data_dir).resolve()}; "
+            f"KNOWLEDGE_DIR {Path(settings.knowledge_dir).resolve()}")

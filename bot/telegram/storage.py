@@ -7,13 +7,17 @@ import logging
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.stats import first_source
+
 log = logging.getLogger(__name__)
 
 RETENTION_DAYS = 30  # conversation turns and answers' sources older than this are deleted
+STATS_RETENTION_DAYS = 366  # the anonymous daily counters are kept a year
 
 # Migration n brings the schema from version n to n + 1; never edit one that shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -42,6 +46,18 @@ MIGRATIONS: tuple[str, ...] = (
                         payload TEXT, done REAL);
     CREATE INDEX inbox_by_user ON inbox (user_id);
     """,
+    # Daily counters for `/stats` and `symptom-bot stats` (bot/stats.py): no user id, no text;
+    # counters rather than one row per answer, so that the order of rows says nothing either.
+    # `source` is the id of an answer's first source ("" when it had none).
+    """
+    CREATE TABLE daily_answers (day TEXT NOT NULL, level TEXT NOT NULL, mode TEXT NOT NULL,
+                                source TEXT NOT NULL, answers INTEGER NOT NULL,
+                                llm_failures INTEGER NOT NULL, fallbacks INTEGER NOT NULL,
+                                PRIMARY KEY (day, level, mode, source));
+    CREATE TABLE daily_feedback (day TEXT NOT NULL, source TEXT NOT NULL, title TEXT NOT NULL,
+                                 up INTEGER NOT NULL, down INTEGER NOT NULL,
+                                 PRIMARY KEY (day, source));
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 KEPT = ("turns", "answers", "feedback", "questions", "people")  # what is kept about people
@@ -67,11 +83,16 @@ def _today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
+def _day(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
+
+
 class Store:
     """One SQLite connection, used from the event loop; every write is committed at once."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
+        self.clock = clock  # the daily counters' time (tests move it)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -207,17 +228,59 @@ class Store:
         return None if row is None else json.loads(row[0])
 
     def vote(self, answer_id: str, user_id: int, vote: int) -> bool:
-        """Store a 👍 (+1) / 👎 (-1); False when the person had already voted the same."""
-        row = self._db.execute("SELECT vote FROM feedback WHERE answer_id = ? AND user_id = ?",
-                               (answer_id, user_id)).fetchone()
+        """Store a 👍 (+1) / 👎 (-1), counted for the day and the answer's first source; False
+        when the person had already voted the same."""
+        row = self._db.execute(
+            "SELECT vote, created FROM feedback WHERE answer_id = ? AND user_id = ?",
+            (answer_id, user_id)).fetchone()
         if row is not None and row[0] == vote:
             return False
+        now = self.clock()
+        source, title = first_source(self.answer_sources(answer_id) or [])
         with self._transaction():
             self._db.execute(
                 "INSERT INTO feedback VALUES (?, ?, ?, ?) ON CONFLICT(answer_id, user_id) "
                 "DO UPDATE SET vote = excluded.vote, created = excluded.created",
-                (answer_id, user_id, vote, time.time()))
+                (answer_id, user_id, vote, now))
+            if row is not None:  # a changed vote: the earlier one no longer counts
+                self._db.execute(
+                    "UPDATE daily_feedback SET up = MAX(up - ?, 0), down = MAX(down - ?, 0) "
+                    "WHERE day = ? AND source = ?",
+                    (int(row[0] == 1), int(row[0] == -1), _day(row[1]), source))
+            self._db.execute(
+                "INSERT INTO daily_feedback VALUES (?, ?, ?, ?, ?) ON CONFLICT(day, source) "
+                "DO UPDATE SET up = up + excluded.up, down = down + excluded.down, "
+                "title = excluded.title",
+                (_day(now), source, title, int(vote == 1), int(vote == -1)))
         return True
+
+    # -------------------------------------------------------------------- daily counters
+
+    def log_answer(self, level: str, mode: str, source: str, llm_failures: int,
+                   fallback: bool) -> None:
+        """Count an answered question for today (no user id, no text)."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO daily_answers VALUES (?, ?, ?, ?, 1, ?, ?) "
+                "ON CONFLICT(day, level, mode, source) DO UPDATE SET answers = answers + 1, "
+                "llm_failures = llm_failures + excluded.llm_failures, "
+                "fallbacks = fallbacks + excluded.fallbacks",
+                (_day(self.clock()), level, mode, source, llm_failures, int(fallback)))
+
+    def daily_counts(self, since: str) -> tuple[list[tuple], list[tuple]]:
+        """The counter rows from day `since` on: answers (day, level, mode, source, answers,
+        llm_failures, fallbacks) and feedback (day, source, title, up, down)."""
+        answers = self._db.execute(
+            "SELECT day, level, mode, source, answers, llm_failures, fallbacks "
+            "FROM daily_answers WHERE day >= ?", (since,)).fetchall()
+        feedback = self._db.execute(
+            "SELECT day, source, title, up, down FROM daily_feedback WHERE day >= ?",
+            (since,)).fetchall()
+        return answers, feedback
+
+    def today(self) -> str:
+        """Today (UTC, ISO) by the store's clock."""
+        return _day(self.clock())
 
     # --------------------------------------------------------------------- housekeeping
 
@@ -241,12 +304,16 @@ class Store:
             for table in KEPT)
 
     def purge(self) -> None:
-        """Delete turns and answers older than RETENTION_DAYS, inbox rows older than two days."""
+        """Delete turns and answers older than RETENTION_DAYS, inbox rows older than two days,
+        daily counters older than STATS_RETENTION_DAYS."""
         cutoff = time.time() - RETENTION_DAYS * 86400
         with self._transaction():
             self._db.execute("DELETE FROM turns WHERE created < ?", (cutoff,))
             self._db.execute("DELETE FROM answers WHERE created < ?", (cutoff,))
             self._db.execute("DELETE FROM inbox WHERE received < ?", (time.time() - 2 * 86400,))
+            kept_from = _day(self.clock() - STATS_RETENTION_DAYS * 86400)
+            for table in ("daily_answers", "daily_feedback"):
+                self._db.execute(f"DELETE FROM {table} WHERE day < ?", (kept_from,))  # noqa: S608
         self._purged = time.time()
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.prompts import PromptError
 from bot.settings import Settings
 from bot.telegram.render import escape
 from bot.telegram.storage import RETENTION_DAYS
@@ -23,9 +25,13 @@ ADMIN_COMMANDS = (
     ("stats", "People, questions, feedback, index"),
 )
 
-PRIVACY_LLM = ("To write answers, your question and the doctors' replies found for it are sent "
+PRIVACY_LLM = ("To write answers, your question and the sources found for it are sent "
                "to a language model service run by the operator of this bot.")
 PRIVACY_NO_LLM = "Your questions are not sent to any other service."
+PRIVACY_VOICE = (" Voice messages are sent there too, to be written out; I keep the text, not "
+                 "the recording.")
+
+KNOWLEDGE = "doctors' replies and health reference texts"  # when the caller knows no better
 
 NEW = "🆕 Fresh start: I have forgotten our previous conversation. What would you like to ask?"
 FORGOTTEN = ("🗑 Done: I deleted everything stored about you (conversation, feedback, "
@@ -95,18 +101,56 @@ class Pages:
         return cls(**{name: (folder / f"{name}.html").read_text(encoding="utf-8").strip()
                       for name in ("start", "help", "privacy")})
 
-    def start_page(self, settings: Settings, disclaimer: str) -> str:
-        """/start: what the bot is and is not, privacy in short, the disclaimer."""
+    def start_page(self, settings: Settings, disclaimer: str, knowledge: str = "") -> str:
+        """/start: what the bot is and is not (and what its knowledge base holds), privacy in
+        short, the disclaimer."""
         return self.start.format(turns=settings.history_turns, days=RETENTION_DAYS,
-                                 disclaimer=f"<i>{escape(disclaimer)}</i>")
+                                 disclaimer=f"<i>{escape(disclaimer)}</i>",
+                                 knowledge=escape(knowledge or KNOWLEDGE))
 
-    def help_page(self, mention: str, admin: bool) -> str:
+    def help_page(self, mention: str, admin: bool, knowledge: str = "") -> str:
         """/help: how to ask, the buttons and the commands (the admin ones for admins)."""
         commands = PUBLIC_COMMANDS + (ADMIN_COMMANDS if admin else ())
         listing = "\n".join(f"/{name} — {escape(about)}" for name, about in commands)
-        return self.help.format(mention=escape(mention), commands=listing)
+        return self.help.format(mention=escape(mention), commands=listing,
+                                knowledge=escape(knowledge or KNOWLEDGE))
 
     def privacy_page(self, settings: Settings) -> str:
         """/privacy: what is stored, for how long, and who sees what."""
-        return self.privacy.format(turns=settings.history_turns, days=RETENTION_DAYS,
-                                   llm=PRIVACY_LLM if settings.llm_enabled else PRIVACY_NO_LLM)
+        llm = PRIVACY_LLM if settings.llm_enabled else PRIVACY_NO_LLM
+        if settings.transcription_enabled:
+            llm += PRIVACY_VOICE
+        return self.privacy.format(turns=settings.history_turns, days=RETENTION_DAYS, llm=llm)
+
+
+VOICE_FIELDS = {"transcript": ("transcript",), "too_long": ("seconds", "limit"),
+                "too_big": ("megabytes",), "empty": ()}
+
+
+@dataclass(frozen=True)
+class VoiceTexts:
+    """What people see about their voice messages, read from prompts/telegram/voice.toml."""
+
+    transcript: str  # {transcript}: what was heard, escaped by the caller
+    too_long: str  # {seconds}, {limit}
+    too_big: str  # {megabytes}
+    empty: str
+
+    @classmethod
+    def load(cls, settings: Settings) -> VoiceTexts:
+        """From PROMPTS_DIR/telegram/voice.toml when it is there, else the shipped one."""
+        path = Path(settings.prompts_dir) / "telegram" / "voice.toml"
+        if not path.exists():
+            path = SHIPPED / "voice.toml"
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise PromptError(f"prompt file {path} cannot be read: {error}") from error
+        for name, fields in VOICE_FIELDS.items():
+            text = values.get(name)
+            if not isinstance(text, str) or not text.strip():
+                raise PromptError(f"prompt file {path} lacks the text {name!r}")
+            missing = [f for f in fields if "{" + f + "}" not in text]
+            if missing:
+                raise PromptError(f"prompt file {path}: {name!r} lacks {missing}")
+        return cls(**{name: values[name].strip() for name in VOICE_FIELDS})

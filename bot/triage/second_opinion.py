@@ -45,16 +45,20 @@ def second_opinion_chain(model: BaseChatModel) -> Runnable:
 
 
 async def escalate(chain: Runnable, message: str, verdict: TriageResult,
-                   budget: float = BUDGET_SECONDS) -> TriageResult:
+                   budget: float = BUDGET_SECONDS, failures: list[str] | None = None
+                   ) -> TriageResult:
     """`verdict`, raised to the LLM's level when the LLM finds it more serious; never lowered.
-    Any failure or a slow answer leaves the code's verdict as it is."""
+    Any failure or a slow answer leaves the code's verdict as it is (and is noted in
+    `failures`, for the daily statistics)."""
     try:
         async with asyncio.timeout(budget):
             opinion = await chain.ainvoke({"message": message})
     except Exception as error:  # noqa: BLE001 - the code's verdict stands on any failure
         log.info("triage second opinion unavailable (%s)", type(error).__name__)
-        return verdict
+        opinion = None
     if not isinstance(opinion, SecondOpinion):
+        if failures is not None:
+            failures.append("second_opinion")
         return verdict
     if opinion.level != verdict.level:
         log.info("triage disagreement: code %s (%s), LLM %s (%s)%s", verdict.level,

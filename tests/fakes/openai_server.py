@@ -1,10 +1,13 @@
-"""A loopback fake of the OpenAI HTTP API (chat completions, embeddings, models) for tests."""
+"""A loopback fake of the OpenAI HTTP API (chat completions, embeddings, audio transcriptions,
+models) for tests."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
+import email
+import email.policy
 import hashlib
 import inspect
 import json
@@ -42,6 +45,24 @@ def fake_embedding(text: str, dim: int = 8) -> list[float]:
     return [v / norm for v in total]
 
 
+# The formats OpenAI's transcriptions endpoint takes, by file name (".oga" is refused there)
+AUDIO_FORMATS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "ogg", "opus", "wav", "webm")
+
+
+def parse_form(content_type: str, raw: bytes) -> dict[str, Any]:
+    """A multipart/form-data body: text fields as str, files as {filename, content_type, data}."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.message_from_bytes(head + raw, policy=email.policy.HTTP)
+    form: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        form[str(name)] = data.decode() if filename is None else {
+            "filename": filename, "content_type": part.get_content_type(), "data": data}
+    return form
+
+
 def split_words(text: str) -> list[str]:
     """The streamed pieces of a reply: one word each with its spaces; joined they give text."""
     return re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
@@ -49,7 +70,8 @@ def split_words(text: str) -> list[str]:
 
 @dataclass
 class RecordedRequest:
-    """One request received: method, path, headers (case-insensitive) and parsed JSON or None."""
+    """One request received: method, path, headers (case-insensitive) and parsed JSON, the form
+    fields of a multipart request (see parse_form), or None."""
 
     method: str
     path: str
@@ -88,6 +110,10 @@ class FakeOpenAI:
         self.end_early_after: int | None = None  # N text chunks, then end: no finish, no [DONE]
         self.stall_after: int | None = None  # N text chunks, then silence (until stop)
         self.malformed = False  # chat answers are broken JSON (the body, or every SSE event)
+        # transcriptions: str, list popped from the front, or callable(form) -> the text heard
+        self.transcript: Responder = "This is a fake transcript."
+        self.audio_endpoint = True  # False: 404 for transcriptions, like a chat-only server
+        self.transcription_hang = False  # transcriptions accepted and never answered (until stop)
         self.requests: list[RecordedRequest] = []
         self.port = 0
         self._failures: list[tuple[str, int, str | None, float | None]] = []
@@ -120,6 +146,11 @@ class FakeOpenAI:
         """JSON bodies of every embeddings request."""
         return [r.body for r in self.requests if r.path.endswith("/embeddings")]
 
+    @property
+    def transcription_requests(self) -> list[dict]:
+        """Form fields of every transcription request; `file` is {filename, content_type, data}."""
+        return [r.body for r in self.requests if r.path.endswith("/audio/transcriptions")]
+
     def last_messages(self) -> list[dict]:
         """The messages of the last chat completion request."""
         if not self.chat_requests:
@@ -144,7 +175,8 @@ class FakeOpenAI:
         message: str | None = None,
         endpoint: str = "chat",
     ) -> None:
-        """Answer the next `count` requests to endpoint ('chat' | 'embeddings') with an error."""
+        """Answer the next `count` requests to endpoint ('chat' | 'embeddings' |
+        'transcriptions') with an error."""
         with self._lock:
             self._failures += [(endpoint, status, message, retry_after)] * count
 
@@ -157,9 +189,11 @@ class FakeOpenAI:
     async def start(self) -> FakeOpenAI:
         """Listen on a free loopback port."""
         self._closing = asyncio.Event()
-        app = web.Application(middlewares=[self._record])
+        # OpenAI takes audio files up to 25 MB (aiohttp's default limit is 1 MB)
+        app = web.Application(middlewares=[self._record], client_max_size=26 * 2**20)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -192,6 +226,8 @@ class FakeOpenAI:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
+        if request.content_type == "multipart/form-data":
+            body = parse_form(request.headers["Content-Type"], raw)
         record = RecordedRequest(request.method, request.path, CIMultiDict(request.headers), body)
         with self._lock:
             self.requests.append(record)
@@ -229,16 +265,17 @@ class FakeOpenAI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), seconds)
 
-    async def _answer(self, body: dict) -> str:
-        if callable(self.reply):
-            result = self.reply(body)
+    async def _answer(self, body: dict, responder: Responder | None = None) -> str:
+        responder = self.reply if responder is None else responder
+        if callable(responder):
+            result = responder(body)
             return str(await result if inspect.isawaitable(result) else result)
-        if isinstance(self.reply, list):
+        if isinstance(responder, list):
             with self._lock:
-                if not self.reply:
+                if not responder:
                     raise LookupError("the list of replies is used up")
-                return self.reply.pop(0)
-        return self.reply
+                return responder.pop(0)
+        return responder
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         if (error := self._precheck(request, "chat")) is not None:
@@ -341,6 +378,36 @@ class FakeOpenAI:
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             }
         )
+
+    async def _transcriptions(self, request: web.Request) -> web.StreamResponse:
+        if not self.audio_endpoint:
+            raise web.HTTPNotFound()
+        if (error := self._precheck(request, "transcriptions")) is not None:
+            return error
+        form: dict = request[_RECORD].body
+        upload = form.get("file")
+        if not isinstance(upload, dict):
+            return self._error(400, "'file' must be a file upload.")
+        if not form.get("model"):
+            return self._error(400, "you must provide a model parameter")
+        extension = upload["filename"].rsplit(".", 1)[-1].lower()
+        if extension not in AUDIO_FORMATS:
+            formats = list(AUDIO_FORMATS)
+            return self._error(400, f"Invalid file format. Supported formats: {formats}")
+        kind = form.get("response_format") or "json"
+        if kind not in ("json", "text", "verbose_json"):
+            return self._error(400, f"FakeOpenAI does not make response_format {kind!r}.")
+        if self.transcription_hang:
+            await self._closing.wait()
+            return self._error(503, "FakeOpenAI is shutting down.")
+        try:
+            text = await self._answer(form, self.transcript)
+        except Exception as exc:  # a broken responder is the test's bug: say so, do not retry
+            return self._error(500, f"FakeOpenAI responder failed: {exc!r}", should_retry=False)
+        if kind == "text":
+            return web.Response(text=text + "\n", content_type="text/plain")
+        extra = {"task": "transcribe", "language": "english", "duration": 1.0, "segments": []}
+        return web.json_response({"text": text} | (extra if kind == "verbose_json" else {}))
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
         data = [

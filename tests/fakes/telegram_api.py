@@ -1457,6 +1457,46 @@ class FakeBotApi:
             user_id, {"voice": voice}, caption, chat_id, chat_type, reply_to_message_id
         )
 
+    def send_audio(
+        self,
+        user_id: int,
+        duration: int = 30,
+        content: bytes = b"ID3fake-mp3",
+        file_name: str = "recording.mp3",
+        mime_type: str = "audio/mpeg",
+        caption: str | None = None,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        reply_to_message_id: int | None = None,
+    ) -> dict[str, Any]:
+        """User sends an audio file (a recording or music, shown with a player)."""
+        ext = file_name.rsplit(".", 1)[-1] if "." in file_name else "mp3"
+        audio = {
+            **self._new_file(content, "audio", mime_type, ext),
+            "duration": duration,
+            "file_name": file_name,
+            "mime_type": mime_type,
+        }
+        return self._media_message(
+            user_id, {"audio": audio}, caption, chat_id, chat_type, reply_to_message_id
+        )
+
+    def send_video_note(
+        self,
+        user_id: int,
+        duration: int = 8,
+        content: bytes = b"\x00\x00\x00\x18ftypmp42fake",
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        reply_to_message_id: int | None = None,
+    ) -> dict[str, Any]:
+        """User sends a round video message (MP4; video notes have no caption)."""
+        note = {**self._new_file(content, "video_note", None, "mp4"), "length": 384,
+                "duration": duration}
+        return self._media_message(
+            user_id, {"video_note": note}, None, chat_id, chat_type, reply_to_message_id
+        )
+
     def send_document(
         self,
         user_id: int,
