@@ -26,6 +26,17 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(Settings.model_config, "env_file", None)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_llm_clients():
+    """langchain-openai keeps one async HTTP client per base URL for the whole process; a later
+    test whose fake server got the same port would reuse it on a closed event loop."""
+    yield
+    from langchain_openai.chat_models import _client_utils
+
+    _client_utils._cached_async_httpx_client.cache_clear()
+    _client_utils._cached_sync_httpx_client.cache_clear()
+
+
 @pytest.fixture
 def knowledge_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "knowledge"

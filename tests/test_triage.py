@@ -686,3 +686,12 @@ def test_rule_format_features(tmp_path: Path) -> None:
     assert t.classify("chest pain, sweating, period").matched == "t.one"
     assert t.classify("my boss is a pain in the neck").level == "routine"
     assert t.classify("wheezng").level == "urgent"
+
+
+def test_hay_fever_is_not_a_fever_in_a_baby() -> None:
+    from bot.triage import load_default
+
+    triage = load_default(semantic=False)
+    assert triage.classify("breastfeeding my 2 month old, hay fever is awful this year. "
+                           "can I take cetirizine?").level == "routine"
+    assert triage.classify("my 2 month old has hayfever and a fever of 38.5").level == "emergency"
