@@ -13,6 +13,7 @@ from dataclasses import replace
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from bot import glossary
 from bot.answer import (
     KIND_LABEL,
     Answer,
@@ -63,6 +64,7 @@ class Engine:
         self.retriever = Retriever(self.kb)
         self._search_threads = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="search")
         self.prompts = prompts or Prompts.load(settings)
+        glossary.glossaries()  # with the prompts: a broken file stops the start, not a message
         self.triage = triage or load_default(settings.triage_semantic)
         self.intent = intent or load_intent()  # what a non-emergency message is about
         # One thread of its own: a triage never queues behind searches (the encoder is one).

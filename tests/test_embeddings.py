@@ -81,3 +81,18 @@ def test_the_whole_vectors_match_transformers_when_it_is_installed(
         mask = batch["attention_mask"].unsqueeze(-1).float()
         expected = torch.nn.functional.normalize((tokens * mask).sum(1) / mask.sum(1), dim=1)
     assert np.allclose(embedder.embed(texts), expected.numpy(), atol=1e-5)
+
+
+def test_the_multilingual_option_embeds_any_language_with_the_triages_handle() -> None:
+    import numpy as np
+
+    from bot import e5
+    from bot.embeddings import make_embedder
+    from bot.settings import load_settings
+
+    embedder = make_embedder(load_settings(embedding_model="multilingual-e5-small"))
+    vectors = embedder.embed(["my head hurts badly", "me duele mucho la cabeza", "肾结石的症状"])
+    assert embedder.name == "multilingual-e5-small" and vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]  # the same worry, across languages
+    assert np.allclose(vectors[1], e5.encode(["me duele mucho la cabeza"])[0], atol=1e-6)
