@@ -234,3 +234,21 @@ def test_emergency_log_names_flags_not_words(triage, caplog) -> None:
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "emergency triage" in logged and "model:" in logged
     assert "batteries" not in logged and "remote" not in logged
+
+
+@pytest.mark.parametrize("text", [
+    # A context sentence scored 0.80 "suicidal intent" before w13's routine context sentences.
+    "can I have a few beers while I'm on amoxicillin? it's my brother's wedding saturday",
+    "my mum's knees are stiff in the mornings. she's 74. he lives with my mum",
+])
+def test_a_benign_context_sentence_raises_no_emergency_and_no_crisis_line(triage, text) -> None:
+    result = triage.classify(text)
+    assert result.level != "emergency" and not result.crisis, result.flags
+
+
+def test_a_confused_old_man_is_urgent_without_a_crisis_line(triage) -> None:
+    result = triage.classify(
+        "my dad is 80 and for the last two days he's been confused, doesn't know what day it "
+        "is and sometimes talks nonsense. he was totally fine last week. no fever that we "
+        "noticed. he lives with my mum")
+    assert result.level in ("urgent", "emergency") and not result.crisis, result.flags
