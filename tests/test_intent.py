@@ -96,6 +96,8 @@ def test_health_questions_about_food_sport_or_code_are_not_refused(intents, text
     "昨晚的NBA比赛谁赢了？",
     "напиши стихотворение про зиму",
     "dün Galatasaray maçını kim kazandı?",
+    "my maths homework: the derivative of x squared?",  # Turkish 'deri' (skin) once vetoed it
+    "新宿でおすすめのラーメン屋さん教えて",
 ])
 def test_off_topic_requests_are_recognised(intents, text) -> None:
     assert intents.classify(text).name == "off_topic"
