@@ -6,9 +6,10 @@ TARGETS = {
     ("ingest", "cold", "seconds"): ("cold ingest ≤ 8 min", 480),
     ("ingest", "no-op", "seconds"): ("no-op re-ingest ≤ 5 s", 5),
     ("ingest", "1% changed", "seconds"): ("1% changed ≤ 20 s", 20),
-    ("query", "p50_ms"): ("retrieval p50 ≤ 15 ms", 15),
-    ("query", "p95_ms"): ("retrieval p95 ≤ 30 ms", 30),
-    ("query", "peak_rss_mb"): ("serving memory ≤ 1.2 GB", 1200),
+    ("query", "p50_ms"): ("retrieval p50 ≤ 20 ms", 20),
+    ("query", "p95_ms"): ("retrieval p95 ≤ 40 ms", 40),
+    ("query", "ratio_p50"): ("retrieval p50 ≤ 1.25 × a plain embed + Chroma query", 1.25),
+    ("query", "peak_rss_mb"): ("serving memory ≤ 1.0 GB", 1000),
 }
 
 
@@ -60,8 +61,8 @@ def render(results: dict) -> str:
                      f"{row['embedded']} | {row['reused']} | {row['added']} | {row['changed']} | "
                      f"{row['unchanged']} | {row['peak_memory_mb']} |")
     lines += ["", "## Retrieval latency and serving memory", "",
-              "| index | store | records | p50 ms | p95 ms | p99 ms | peak RSS MB |",
-              "|---|---|---|---|---|---|---|"]
+              "| index | store | records | p50 ms | p95 ms | p99 ms | plain p50 ms | ratio | "
+              "peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
     for label, query in (("MedQuAD", results.get("query")),
                          ("MedQuAD", results.get("query_hnsw")),
                          ("MedQuAD", _get(results, ("server", "query"))),
@@ -70,7 +71,15 @@ def render(results: dict) -> str:
             store = "chroma run server" if query["vector_store"] != "embedded" else "embedded"
             store = f"{store}, {query.get('dense_search', 'Chroma HNSW')} search"
             lines.append(f"| {label} | {store} | {query['records']:,} | {query['p50_ms']} | "
-                         f"{query['p95_ms']} | {query['p99_ms']} | {query['peak_rss_mb']} |")
+                         f"{query['p95_ms']} | {query['p99_ms']} | "
+                         f"{query.get('plain_p50_ms', '')} | {query.get('ratio_p50', '')} | "
+                         f"{query['peak_rss_mb']} |")
+    lines += ["", "Plain: the same process embeds the message, asks Chroma for its 12 nearest "
+              "questions and reads their records; ratio = retrieval p50 / plain p50."]
+    for query in (results.get("query"), results.get("query_hnsw")):
+        if query and query.get("measured"):
+            lines += ["", f"The {query['dense_search']} row re-measured {query['measured']}: "
+                      f"`{query['command']}`."]
     scale = results.get("scale", {}).get("build")
     if scale:
         lines += ["", f"Synthetic index: {scale['records']:,} records built in "

@@ -279,7 +279,10 @@ def evaluate_group() -> None:
               help="Query with subject + message (the real input) or a human rewrite.")
 @click.option("--tag", default="symptom-bot", show_default=True, help="Run tag in the TREC file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the measures as JSON.")
-def eval_liveqa(folder: Path, run_out: Path | None, field: str, tag: str, as_json: bool) -> None:
+@click.option("--answerable", is_flag=True,
+              help="Rank only records with an answer to show, as the bot does for a person.")
+def eval_liveqa(folder: Path, run_out: Path | None, field: str, tag: str, as_json: bool,
+                answerable: bool) -> None:
     """Score retrieval on LiveQA-Med questions (FOLDER has questions.jsonl and qrels.tsv)."""
     from bot.chroma_store import StoreUnavailable
     from bot.evaluation import format_measures
@@ -290,7 +293,8 @@ def eval_liveqa(folder: Path, run_out: Path | None, field: str, tag: str, as_jso
 
     settings = load()
     try:
-        measures, run, latencies = run_liveqa(Retriever(KnowledgeBase(settings)), folder, field)
+        measures, run, latencies = run_liveqa(Retriever(KnowledgeBase(settings)), folder, field,
+                                               answerable=answerable)
     except (IndexUnusable, StoreUnavailable, ValueError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

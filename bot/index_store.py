@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.keyword_index import KeywordIndex
 from bot.records import Record
+from bot.search_maps import SearchMaps
 
 _VERSION = re.compile(r"^v(\d{6})$")
 # Bumped when what a version holds changes, so the next ingest rebuilds even if no record did.
@@ -151,9 +152,16 @@ class IndexVersion:
         path = self.folder / "abbreviations.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
+    @cached_property
+    def unanswerable(self) -> frozenset[str]:
+        """Ids of the records with no answer to show (questions only)."""
+        return frozenset(rid for (rid,) in self._rows(
+            "SELECT id FROM records WHERE kind = 'question_only'"))
+
     def load_keyword_indexes(self) -> None:
         """Load every keyword index now rather than on a person's first query."""
-        _ = (self.keyword, self.keyword_questions, self.keyword_titles, self.abbreviations)
+        _ = (self.keyword, self.keyword_questions, self.keyword_titles, self.abbreviations,
+             self.unanswerable)
 
     def titles(self, ids: list[str]) -> dict[str, str]:
         """Record id -> title key, for these ids."""
@@ -231,6 +239,14 @@ class IndexVersion:
         for key, _, part in self.chunk_rows():
             keys.setdefault(part[0], {})[key] = None
         return {role: list(found) for role, found in keys.items()}
+
+    @cached_property
+    def search_maps(self) -> SearchMaps:
+        """Key, title and member maps for retrieval, in memory (see bot/search_maps.py)."""
+        with self._lock:  # rows streamed, not fetched into lists first
+            return SearchMaps.build(
+                self._db.execute("SELECT id, title FROM records ORDER BY pos"),
+                self._db.execute("SELECT key, record_id, part FROM chunks"))
 
     @cached_property
     def title_vector_keys(self) -> dict[str, str]:

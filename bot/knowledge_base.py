@@ -61,7 +61,8 @@ class KnowledgeBase:
                                      if key[0] in serving}
                     for role in ("q", "t"):
                         self.vector_index(version, role)
-                    _ = version.title_vector_keys  # the re-rank's map, not on a first question
+                    # The re-rank's and the lists' maps, not on a first question.
+                    _ = version.title_vector_keys, version.search_maps
                 old, self._version, self._stamp = self._version, version, stamp
                 if old is not None and version is not None and old.name != version.name:
                     log.info("knowledge base switched from %s to %s", old.name, version.name)

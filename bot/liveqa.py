@@ -20,10 +20,12 @@ def question_text(question: dict, field: str = "message") -> str:
     return (question.get(field) or "").strip() or question_text(question, "message")
 
 
-def run_liveqa(retriever: Retriever, folder: Path, field: str = "message", depth: int = 100
+def run_liveqa(retriever: Retriever, folder: Path, field: str = "message", depth: int = 100,
+               answerable: bool = False
                ) -> tuple[dict[str, float], dict[str, list[tuple[str, float]]], list[float]]:
     """(measures, run with scores, per-question latency in ms) for questions.jsonl + qrels.tsv.
 
+    With `answerable`, only records with an answer are ranked (what a person can be shown).
     Lines may carry a `lang` (translated sets). A file that mixes languages is measured as a
     whole, each line its own question (id@lang), then per language ("es:avgScore", ...)."""
     questions = load_questions(folder / "questions.jsonl")
@@ -38,7 +40,8 @@ def run_liveqa(retriever: Retriever, folder: Path, field: str = "message", depth
     for question in questions:
         started = time.perf_counter()
         text = question_text(question, field)  # searched as the bot does offline
-        result = retriever.search(search_query(text, detect(text)), limit=depth)
+        result = retriever.search(search_query(text, detect(text)), limit=depth,
+                                  answerable=answerable)
         latencies.append((time.perf_counter() - started) * 1000)
         run[_qid(question, mixed)] = [(h.record.id, h.score) for h in result.hits]
     if mixed:  # each translation is judged by its original's qrels

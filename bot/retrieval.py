@@ -82,8 +82,9 @@ class Retriever:
         self.kb = kb
         self.config = config or RetrievalConfig()
 
-    def search(self, message: str, limit: int = 10) -> SearchResult:
-        """Top records for a message, best first."""
+    def search(self, message: str, limit: int = 10, answerable: bool = False) -> SearchResult:
+        """Top records for a message, best first; with `answerable`, only records that have an
+        answer to show (MedQuAD's question-only pairs are two thirds of it)."""
         version = self.kb.current()
         query = clean_query(message)
         if version is None or not query:
@@ -108,6 +109,9 @@ class Retriever:
                    "keyword_questions": cfg.weight_keyword_questions,
                    "focus": cfg.weight_focus, "answers": cfg.weight_answers}
         fused = fuse(ranked, weights, cfg.rrf_k)
+        if answerable:
+            fused = {rid: score for rid, score in fused.items()
+                     if rid not in version.unanswerable}
         best = sorted(fused, key=lambda rid: (-fused[rid], rid))[: max(cfg.rerank_depth, limit)]
         if cfg.weight_title_similarity:
             title_similarity = self._title_similarity(version, vector, best)
@@ -118,10 +122,11 @@ class Retriever:
         records = version.records(best)
         similarity = dict(dense)
         bm25 = dict(keyword)
+        in_list = {name: set(ids) for name, ids in ranked.items()}
         hits = [Hit(record=records[rid], score=fused[rid],
                     similarity=similarity.get(rid, focus_similarity.get(rid, 0.0)),
                     keyword=bm25.get(rid, 0.0),
-                    lists=[name for name, ids in ranked.items() if rid in ids])
+                    lists=[name for name, ids in in_list.items() if rid in ids])
                 for rid in best if rid in records]
         return SearchResult(hits, version.name, query)
 
@@ -129,11 +134,11 @@ class Retriever:
                ) -> list[tuple[str, float]]:
         """Records ranked by their best vector of one role."""
         found = self.kb.vector_index(version, role).search(vector, depth)
-        owners = version.chunk_owners([key for key, _ in found])
+        owners = version.search_maps.owners.get(role, {})
         best: dict[str, float] = {}
         for key, sim in found:
-            for rid, part in owners.get(key, ()):  # keys of other versions have no owner here
-                if part[0] == role and sim > best.get(rid, -1.0):
+            for rid in owners.get(key, ()):  # keys of other versions have no owner here
+                if sim > best.get(rid, -1.0):
                     best[rid] = sim
         return sorted(best.items(), key=lambda item: -item[1])[:depth]
 
@@ -143,19 +148,17 @@ class Retriever:
         of their title."""
         cfg = self.config
         found = self.kb.vector_index(version, "t").search(vector, cfg.focus_titles * 2)
-        owners = version.chunk_owners([key for key, _ in found])
-        one_owner = {key: owners[key][0][0] for key, _ in found if key in owners}
-        titles_of = version.titles(list(one_owner.values()))
+        maps = version.search_maps
         by_title: dict[str, float] = {}
         for key, sim in found:
-            title = titles_of.get(one_owner.get(key, ""), "")
+            title = maps.title_of_key.get(key, "")
             if title and title not in by_title:
                 by_title[title] = sim
         keyword_titles = [t for t, _ in version.keyword_titles.search(query, cfg.focus_titles)]
         fused = fuse({"dense": list(by_title)[: cfg.focus_titles], "keyword": keyword_titles},
                      {"dense": 1.0, "keyword": 1.0}, cfg.rrf_k)
         titles = sorted(fused, key=lambda t: -fused[t])[: cfg.focus_titles]
-        members = version.records_by_title(titles)
+        members = maps.members
         similarity = {rid: by_title.get(t, 0.0) for t in titles for rid in members.get(t, ())}
         return [rid for t in titles for rid in members.get(t, ())][:depth], similarity
 
