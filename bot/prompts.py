@@ -4,21 +4,24 @@ person sees exists per language (prompts/NAME.LANG.md, labels.LANG.toml), Englis
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.chinese_script import text_code
 from bot.provenance import SHIPPED_LABELS, Labels, read_labels
 from bot.settings import Settings
 
-DEFAULT_EMERGENCY_NUMBERS = (
-    "112 (Europe and most countries), 911 (US and Canada), 119 (Taiwan, Japan)"
-)
-DEFAULT_CRISIS_LINES = (
-    "988 (US), 1925 (Taiwan), 116 123 (UK and Ireland), or your local crisis line"
-)
+# The numbers put into the emergency and crisis texts when EMERGENCY_NUMBER / CRISIS_LINE are
+# unset: per language, in it, for the regions where it is spoken (English's for the others).
+SHIPPED_NUMBERS = Path(__file__).resolve().parents[1] / "prompts" / "numbers.toml"
+NUMBER_KEYS = ("emergency_number", "crisis_line")
 
 LANGUAGES = ("en", "zh", "es", "fr", "de", "pt", "it", "vi", "ja", "ko", "ar", "hi", "ru", "tr",
              "id")
+# Fixed texts in a second script of a language and the language they fall back to: "zh" is
+# Simplified, a message in Traditional characters gets NAME.zh-hant.md (bot/chinese_script.py).
+VARIANTS = {"zh-hant": "zh"}
 # What the LLM is told the person writes in (the triage detects the language of the message).
 LANGUAGE_NAMES = {
     "en": "English", "zh": "Chinese (in the same script, Traditional or Simplified, as the "
@@ -37,7 +40,8 @@ INTENT_TEXTS = ("off_topic", "greeting", "greeting.thanks", "medication_safety",
                 "medication_safety.pregnancy", "medication_safety.breastfeeding",
                 "medication_rule")
 NUMBERED = ("emergency", "crisis")  # texts whose {emergency_number} / {crisis_line} are filled in
-KNOWLEDGE = ("disclaimer", "no_match")  # texts whose {knowledge} says what the index holds
+# texts whose {knowledge} says what the index holds
+KNOWLEDGE = ("disclaimer", "no_match", "greeting", "off_topic")
 HOLDINGS = ("doctors", "reference", "both")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -72,17 +76,18 @@ class Prompts:
     label_sets: dict[str, Labels] = field(default_factory=dict)
 
     def text(self, name: str, language: str, holds: str = "both") -> str:
-        """A fixed text in the person's language when prompts/ has it, else English; a
-        disclaimer or no_match says what the index holds ("doctors", "reference", "both")."""
-        text = (self.localized.get(language, {}).get(name)
-                or self.localized.get("en", {}).get(name) or getattr(self, name))
+        """A fixed text in the person's language (and script) when prompts/ has it, else
+        English; a KNOWLEDGE text says what the index holds ("doctors", "reference", "both")."""
+        text = next((self.localized[code][name] for code in _fallbacks(language)
+                     if name in self.localized.get(code, {})), None) or getattr(self, name)
         if name in KNOWLEDGE:
             text = text.replace("{knowledge}", self.labels(language)(f"knowledge_{holds}"))
         return text
 
     def labels(self, language: str) -> Labels:
-        """The source labels in the person's language (English where it has none)."""
-        return self.label_sets.get(language) or self.label_sets["en"]
+        """The source labels in the person's language and script (English where it has none)."""
+        return next(self.label_sets[code] for code in _fallbacks(language)
+                    if code in self.label_sets)
 
     @classmethod
     def load(cls, settings: Settings) -> Prompts:
@@ -96,33 +101,62 @@ class Prompts:
             missing = [f for f in fields if "{" + f + "}" not in texts[name]]
             if missing:
                 raise PromptError(f"prompt file {folder / name}.md lacks {missing}")
-        numbers = {
-            "emergency_number": settings.emergency_number or DEFAULT_EMERGENCY_NUMBERS,
-            "crisis_line": settings.crisis_line or DEFAULT_CRISIS_LINES,
-        }
+        numbers = _numbers(folder)
+        configured = {"emergency_number": settings.emergency_number,
+                      "crisis_line": settings.crisis_line}
         localized: dict[str, dict[str, str]] = {"en": {n: texts[n] for n in LOCALIZED}}
         localized["en"].update({n: _read(folder / f"{n}.md") for n in INTENT_TEXTS})
         for path in sorted(folder.glob("*.*.md")):
             # the language is the last part: "greeting.thanks.de.md"; "greeting.thanks.md" is
             # the English one
             name, _, language = path.stem.rpartition(".")
-            if language in LANGUAGES and (name in LOCALIZED or name in INTENT_TEXTS):
+            if (language in LANGUAGES or language in VARIANTS) and (
+                    name in LOCALIZED or name in INTENT_TEXTS):
                 text = _read(path)
                 if placeholders(text) != placeholders(localized["en"][name]):
                     raise PromptError(f"prompt file {path} has the placeholders "
                                       f"{sorted(placeholders(text))}, not those of {name}.md: "
                                       f"{sorted(placeholders(localized['en'][name]))}")
                 localized.setdefault(language, {})[name] = text
-        for by_name in localized.values():
+        for language, by_name in localized.items():
+            # a number the operator set wins in every language
+            values = {key: configured[key] or next(numbers[code][key] for code in
+                                                   _fallbacks(language) if code in numbers)
+                      for key in NUMBER_KEYS}
             for name in NUMBERED:
                 if name in by_name:
-                    by_name[name] = by_name[name].format(**numbers)
+                    by_name[name] = by_name[name].format(**values)
         label_sets = _labels(folder)
         for name in NUMBERED:
             texts[name] = localized["en"][name]
-        for name in KNOWLEDGE:
+        for name in ("disclaimer", "no_match"):
             texts[name] = texts[name].replace("{knowledge}", label_sets["en"]("knowledge_both"))
         return cls(**texts, localized=localized, label_sets=label_sets)
+
+
+def _fallbacks(language: str) -> tuple[str, ...]:
+    """The codes whose texts serve a language, best first: "zh-hant", "zh", "en"."""
+    code = text_code(language)
+    return tuple(dict.fromkeys(c for c in (code, VARIANTS.get(code), "en") if c))
+
+
+def _numbers(folder: Path) -> dict[str, dict[str, str]]:
+    """numbers.toml (the shipped one when the folder has none): per language, both numbers;
+    English's are required."""
+    path = folder / "numbers.toml"
+    path = path if path.exists() else SHIPPED_NUMBERS
+    try:
+        tables = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PromptError(f"prompt file {path} cannot be read: {error}") from error
+    for language, table in tables.items():
+        if not isinstance(table, dict) or set(table) != set(NUMBER_KEYS) or not all(
+                isinstance(v, str) and v.strip() for v in table.values()):
+            raise PromptError(f"prompt file {path}: [{language}] needs exactly "
+                              f"{list(NUMBER_KEYS)}, each a text")
+    if "en" not in tables:
+        raise PromptError(f"prompt file {path} lacks the [en] numbers")
+    return tables
 
 
 def _read(path: Path) -> str:

@@ -32,7 +32,7 @@ HEPATITIS = [f"NIDDK_0000194_Sec{n}.txt" for n in range(1, 9)]
 OTHERS = ["MPlusHealthTopics_0000854_Sec1.txt", "NIDDK_0000089_Sec1.txt",
           "CancerGov_0000001_1_Sec1.txt", "GARD_0001663_Sec2.txt"]
 SPANISH = "Hola, ¿cuáles son los síntomas de la hepatitis A y cuándo debo ir al médico?"
-CHINESE = "你好，請問 hepatitis A 有哪些症狀？什麼時候應該去看醫生？"
+CHINESE = "你好，请问 hepatitis A 有哪些症状？什么时候应该去看医生？"  # Simplified: "zh" texts
 USER = 5151
 
 

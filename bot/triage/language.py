@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import re
 
+from bot.chinese_script import chinese
+
 LANGUAGES = ("en", "es", "zh", "fr", "de", "pt", "it", "vi", "ja", "ko", "ar", "hi", "ru", "tr",
              "id")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -58,7 +60,7 @@ def detect(text: str, default: str = "en") -> str:
     sample = text[:600]
     script = _by_script(sample)
     if script:
-        return script
+        return chinese(sample) if script == "zh" else script  # "zh" knowing its script
     words = [w.lower() for w in _LATIN_WORD.findall(sample)]
     if not words:
         return default
