@@ -18,6 +18,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
 from bot import glossary
+from bot.negation import without_negated
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,10 @@ async def english_query(chain: Runnable | None, text: str, language: str, timeou
 
 
 def search_query(text: str, language: str, english: str = "") -> str:
-    """The text to search: the message, its English rendering, the glossary's terms."""
+    """The text to search: the message, its English rendering, the glossary's terms; what the
+    person says they do not have is left out of an English message and of the terms."""
     if language in ("", CORPUS_LANGUAGE):
-        return text
-    terms = " ".join(t for t in glossary.english_terms(text, language)
+        return without_negated(text, CORPUS_LANGUAGE)
+    terms = " ".join(t for t in glossary.english_terms(without_negated(text, language), language)
                      if t.lower() not in english.lower())
     return "\n".join(part for part in (text, english, terms) if part.strip())

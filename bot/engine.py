@@ -11,38 +11,35 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from bot import glossary
+from bot import further_reading, glossary, negation
 from bot.answer import (
-    KIND_LABEL,
     Answer,
     Source,
     check_citations,
     compose,
     doctor_name,
-    settled,
-    strip_extras,
 )
 from bot.crosslingual import english_chain, english_query, search_query
 from bot.extractive import best_passage, extractive_body
 from bot.intent import Intent, IntentClassifier
 from bot.intent import load_default as load_intent
+from bot.intent.cautions import cautions_for
+from bot.intent.cautions import load_default as load_cautions
 from bot.knowledge_base import KnowledgeBase
-from bot.llm import Reply, answer_chain, condense_chain, make_chat_model, paced
-from bot.prompts import LANGUAGE_NAMES, Prompts
-from bot.provenance import Holdings, prompt_label
+from bot.llm import answer_chain, condense_chain, make_chat_model
+from bot.llm_answer import CONDENSE_TIMEOUT, Turn, generate, standalone_question
+from bot.prompts import Prompts
+from bot.provenance import Holdings
 from bot.relevance import good_matches
 from bot.retrieval import Retriever, SearchResult
 from bot.settings import Settings
-from bot.standalone import related, rule_standalone, search_text
+from bot.standalone import search_text
 from bot.triage import Triage, TriageResult, load_default
 from bot.triage.second_opinion import escalate, second_opinion_chain
 
 log = logging.getLogger(__name__)
 
-Turn = tuple[str, str]  # ("user" | "assistant", text)
-CONDENSE_TIMEOUT = 8.0
 SEARCH_THREADS = 2  # searches are CPU-bound (the model, numpy): one per core of a small host
 GROUNDING_ORDER = {"doctor_reply": 0, "qa": 0, "excerpt": 1, "article": 2}
 
@@ -65,8 +62,10 @@ class Engine:
         self._search_threads = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="search")
         self.prompts = prompts or Prompts.load(settings)
         glossary.glossaries()  # with the prompts: a broken file stops the start, not a message
+        negation.patterns()
         self.triage = triage or load_default(settings.triage_semantic)
         self.intent = intent or load_intent()  # what a non-emergency message is about
+        load_cautions()  # the medication cautions' files: a broken one stops the start
         # One thread of its own: a triage never queues behind searches (the encoder is one).
         self._triage_thread = ThreadPoolExecutor(1, thread_name_prefix="triage")
         self.chat_model = chat_model if chat_model is not None else make_chat_model(settings)
@@ -140,6 +139,11 @@ class Engine:
             opinion = asyncio.ensure_future(
                 escalate(self._opinion_chain, message, triage, failures=failures))
         caution = self.prompts.text(intent.text, triage.language or "en") if intent.text else ""
+        # the well-established "no"s the message calls for, right after the safety line
+        previous = next((text for role, text in reversed(history) if role == "user"), "")
+        found = await asyncio.get_running_loop().run_in_executor(
+            self._triage_thread, cautions_for, message, triage.language or "en", previous)
+        caution = "\n\n".join(p for p in (caution, *found) if p)
         notice = self.notice(triage)
         # the medication safety line leads the stream only when an LLM answer streams after it
         streamed = caution if live and self.chat_model is not None else ""
@@ -172,12 +176,18 @@ class Engine:
                               failures=failures, intent=intent.name)
             return
         grounded = good_matches(result.hits, result.query, self.settings.relevance_floor,
-                                self.settings.relevance_strong)
+                                self.settings.relevance_strong, self.settings.top_k)
         # Doctor replies (and reference answers) ground first; excerpts and articles support.
         grounded = sorted(grounded[: self.settings.top_k],
                           key=lambda h: GROUNDING_ORDER.get(h.record.kind, 3))
-        if not grounded:
-            yield self._final(self.prompts.text("no_match", language, self.holds), "no_match",
+        if not grounded:  # a page it can name but not quote may still help
+            pages = await asyncio.get_running_loop().run_in_executor(
+                self._search_threads, self._pages, searched)
+            body = "\n\n".join(p for p in (self.prompts.text("no_match", language, self.holds),
+                                             further_reading.block(pages,
+                                                                   self.prompts.labels(language)))
+                                 if p)
+            yield self._final(body, "no_match",
                               triage.level, triage.category,
                               notice=notice, question=question, version=result.version,
                               triage=triage, failures=failures, intent=intent.name)
@@ -213,9 +223,15 @@ class Engine:
 
     def _search(self, text: str, limit: int) -> SearchResult:
         """A search in a search thread, noting what the searched version holds."""
-        result = self.retriever.search(text, limit)
+        result = self.retriever.search(text, limit, answerable=True)
         self.holdings.learn(self.kb, result.version)
         return result
+
+    def _pages(self, text: str) -> list:
+        """Question-only records that match (their web pages), in a search thread."""
+        result = self.retriever.search(text, self.settings.top_k * 3)
+        return further_reading.pages(result.hits, result.query, self.settings.relevance_floor,
+                                     self.settings.relevance_strong)
 
     async def triage_message(self, message: str) -> TriageResult:
         """Every code layer of the triage, off the event loop (the encoder takes milliseconds
@@ -236,8 +252,9 @@ class Engine:
 
     def reply(self, intent: Intent, triage: TriageResult) -> Answer:
         """The fixed answer to an off-topic message or a greeting, disclaimer last."""
-        return self._final(self.prompts.text(intent.text, triage.language or "en"), intent.label,
-                           triage.level, triage.category, triage=triage, intent=intent.name)
+        return self._final(self.prompts.text(intent.text, triage.language or "en", self.holds),
+                           intent.label, triage.level, triage.category, triage=triage,
+                           intent=intent.name)
 
     def reason(self, triage: TriageResult) -> str:
         """"You mention «…»": the words behind the level, in the person's language."""
@@ -311,78 +328,16 @@ class Engine:
     async def _standalone(self, message: str, history: Sequence[Turn],
                           deadline: float | None = None, failures: list[str] | None = None
                           ) -> str:
-        """A follow-up rewritten as a standalone question (LLM if there is one, else a rule);
-        a rewrite that shares no word with the message or the last question is not used."""
-        if not any(role == "user" for role, _ in history):
-            return message
-        if self.chat_model is not None:
-            transcript = "\n".join(f"{role}: {text}" for role, text in history[-6:])
-            previous = next((text for role, text in reversed(history) if role == "user"), "")
-            limit = min(CONDENSE_TIMEOUT, self.settings.llm_first_token_timeout)
-            if deadline is not None:  # the rewrite spends the answer's budget
-                limit = min(limit, deadline - asyncio.get_running_loop().time())
-            try:
-                chain = self._condense_chain
-                async with asyncio.timeout(max(limit, 0.0)):
-                    rewritten = await chain.ainvoke({"history": transcript, "question": message})
-                rewritten = rewritten.strip().strip('"')
-                if 3 <= len(rewritten) <= 1000 and related(rewritten, message, previous):
-                    return rewritten
-                log.warning("the LLM's rewrite (%d chars) is unusable or shares no word with "
-                            "the message or the last question; using the rule", len(rewritten))
-            except Exception as error:  # noqa: BLE001 - any LLM failure falls back to the rule
-                log.warning("condensing with the LLM failed (%s); using the rule",
-                            type(error).__name__)
-            if failures is not None:  # failed, or its rewrite was unusable
-                failures.append("rewrite")
-        return rule_standalone(message, history)
+        """A follow-up as a standalone question (see bot/llm_answer.py)."""
+        chain = self._condense_chain if self.chat_model is not None else None
+        return await standalone_question(chain, self.settings, message, history, deadline,
+                                         failures)
 
-    async def _generate(self, question: str, history: Sequence[Turn], sources: list[Source],
-                        records: dict, live: bool = True, deadline: float | None = None,
-                        language: str = "en", medication: bool = False
-                        ) -> AsyncIterator[str | tuple[str]]:
-        """Stream the LLM's answer (or get it whole when not live) without the extras it wrote
-        itself; on failure, timeout or a cut-short reply yield ("",) (the caller falls back)."""
-        numbered = "\n\n".join(
-            f"[{s.number}] ({prompt_label(s) or KIND_LABEL.get(s.kind, s.kind)}"
-            + (f", Dr. {doctor_name(s.doctor)}, {s.department}" if s.doctor else "")
-            + f") {s.title}\n{records[s.id].answer[:2500]}"
-            for s in sources
-        )
-        messages: list[BaseMessage] = [
-            HumanMessage(text) if role == "user" else AIMessage(text)
-            for role, text in history[-self.settings.history_turns:]
-        ]
+    def _generate(self, question: str, history: Sequence[Turn], sources: list[Source],
+                  records: dict, live: bool = True, deadline: float | None = None,
+                  language: str = "en", medication: bool = False
+                  ) -> AsyncIterator[str | tuple[str]]:
+        """The LLM's grounded answer, streamed (see bot/llm_answer.py)."""
         chain = self._medication_chain if medication else self._answer_chain
-        settings = self.settings
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        deadline = deadline if deadline is not None else started + settings.llm_answer_budget
-        reply, shown = Reply(), ""
-        try:
-            inputs = {"sources": numbered, "question": question, "history": messages,
-                      "language": LANGUAGE_NAMES.get(language, LANGUAGE_NAMES["en"])}
-            if live:
-                chunks = paced(chain.astream(inputs), first=settings.llm_first_token_timeout,
-                               stall=settings.llm_stall_timeout, deadline=deadline)
-                async for chunk in chunks:
-                    reply.add(chunk)
-                    visible = settled(reply.text)  # never a list or disclaimer of its own
-                    if len(visible) > len(shown) and visible.startswith(shown):
-                        yield visible[len(shown):]
-                        shown = visible
-            else:
-                async with asyncio.timeout(max(deadline - loop.time(), 0.0)):
-                    reply.add(await chain.ainvoke(inputs))
-            if not reply.finished:  # a half answer is never shown as a whole one
-                raise ValueError(f"the reply was cut short (finish_reason "
-                                 f"{reply.finish_reason}, {len(reply.text)} chars)")
-        except Exception as error:  # noqa: BLE001 - the person still gets the extractive answer
-            log.warning("LLM failed after %.1f s (%s: %s); answering from the replies instead",
-                        loop.time() - started, type(error).__name__, str(error)[:200])
-            yield ("",)
-            return
-        body = strip_extras(reply.text)
-        if live and len(body) > len(shown) and body.startswith(shown):
-            yield body[len(shown):]  # the rest that was held back while it could become one
-        yield (body,)
+        return generate(chain, self.settings, question, history, sources, records, live,
+                        deadline, language)

@@ -198,6 +198,8 @@ def extractive_body(sources: list[Source], records: dict[str, Record], query: st
     quoted: list[Source] = []
     for candidate in sources:  # the same text under two names is one source to quote
         words = _words(records[candidate.id].answer)
+        if not sentences(records[candidate.id].answer):
+            continue  # only boilerplate (a phenotype table, a list of links): nothing to quote
         if words and not any(_same(words, _words(records[q.id].answer), 0.9, 1.0)
                              for q in quoted):
             quoted.append(candidate)

@@ -35,6 +35,15 @@ _NEED_TO_KNOW = re.compile(r"(?<=\S )what I need to know about ", re.I)  # a NID
 # The sentence after a list glued to its last item upstream: "…and feet Shock is a …".
 _GLUED = re.compile(r"[a-z] (?=[A-Z][a-z]+ (?:is|are|can|may|has|have|does|do|will|should|"
                     r"was|were|usually|often)\b[^.!?]*[.!?])")
+# Where a MedQuAD answer turns into boilerplate: GARD's phenotype tables with their note on
+# frequencies, GHR's lists of links. A fifth of MedQuAD's answers end this way.
+_BOILERPLATE_TAIL = re.compile(
+    r"(?:The Human Phenotype Ontology provides the following list"
+    r"|These resources address the diagnosis or management of"
+    r"|These resources from MedlinePlus offer information about)")
+# The question restated at the top of a reference answer ("What are the signs and symptoms
+# of ABCD syndrome?"): quoting it tells the person nothing.
+_RESTATED = re.compile(r"^(?:What|How|Is|Are|Can|Who|Do|Does|When|Where|Why)\b[^?]*\?$")
 LIST_UNIT_CHARS = 450  # a lead-in and its list up to this length stay one sentence
 
 
@@ -110,6 +119,7 @@ def sentences(text: str) -> list[str]:
     """Whole, cleaned sentences; a lead-in ending in ":" keeps a short list under it as one
     unit ("See a doctor if you have: blood in the stool; severe pain.")."""
     text = _TRAILER.sub("", _SUMMARY.sub("", text.replace("\r", "")))
+    text = _BOILERPLATE_TAIL.split(text, maxsplit=1)[0]
     units: list[str] = []
     items: list[str] = []
     lead = ""
@@ -144,4 +154,6 @@ def sentences(text: str) -> list[str]:
         else:
             units.append(parts[-1])
     close()
+    if units and _RESTATED.match(units[0]):
+        units = units[1:]
     return [u for u in units if len(u) > 1]

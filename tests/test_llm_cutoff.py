@@ -22,7 +22,7 @@ HALF = "Twitching like yours is usually benign [1] and what the doctor would"
 
 def _fallback_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records
-            if r.name == "bot.engine" and "answering from the replies" in r.getMessage()]
+            if r.name == "bot.llm_answer" and "answering from the replies" in r.getMessage()]
 
 
 @pytest.mark.parametrize("live", [True, False])
@@ -31,7 +31,7 @@ async def test_an_answer_cut_at_the_token_limit_is_replaced_by_the_doctors(
     async with FakeOpenAI(HALF) as llm:
         llm.finish_reason = "length"
         engine = engine_for(index_dir, llm)
-        with caplog.at_level(logging.INFO, logger="bot.engine"):
+        with caplog.at_level(logging.INFO, logger="bot.llm_answer"):
             events = [e async for e in engine.stream(TWITCH, live=live)]
     final = events[-1]
     assert isinstance(final, Answer) and final.mode == "extractive"
@@ -45,7 +45,7 @@ async def test_a_stream_that_ends_without_its_end_marker_is_replaced(index_dir, 
     async with FakeOpenAI(HALF) as llm:
         llm.end_early_after = 4  # four words, then a clean end: no finish chunk, no [DONE]
         engine = engine_for(index_dir, llm)
-        with caplog.at_level(logging.INFO, logger="bot.engine"):
+        with caplog.at_level(logging.INFO, logger="bot.llm_answer"):
             answer = await engine.answer(TWITCH)
     assert answer.mode == "extractive" and DOCTOR_WORDS in answer.body
     assert "Twitching like yours is" not in answer.text

@@ -19,9 +19,9 @@ def _spy(engine) -> list[str]:
     queries: list[str] = []
     search = engine.retriever.search
 
-    def recorded(query, limit=10):  # noqa: ANN001, ANN202
+    def recorded(query, limit=10, **options):  # noqa: ANN001, ANN003, ANN202
         queries.append(query)
-        return search(query, limit)
+        return search(query, limit, **options)
 
     engine.retriever.search = recorded
     return queries

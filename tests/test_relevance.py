@@ -61,3 +61,41 @@ async def test_an_off_topic_source_gives_no_match_and_an_on_topic_one_answers(
     answer = await engine().answer(message)
     assert answer.mode == "extractive"
     assert [s.id for s in answer.sources] == ["knee"]
+
+
+def test_one_shared_word_of_a_long_title_is_not_its_topic() -> None:
+    words = {"tsh", "came", "back", "7.8", "levothyroxin"}
+    assert not passes(hit("Familial hyperthyroidism due to mutations in TSH receptor", 0.45),
+                      words, 0.35, 0.55)
+    assert passes(hit("Tension headache", 0.40), {"headach", "shoulder"}, 0.35, 0.55)  # 1 of 2
+    assert passes(hit("Stuffy or runny nose - adult", 0.40), {"stuffi", "nose"}, 0.35, 0.55)
+
+
+HPO = {"id": "hpo", "focus": "Knee pain syndrome",
+       "question": "What are the symptoms of Knee pain syndrome?",
+       "answer": "What are the signs and symptoms of Knee pain syndrome? The Human Phenotype "
+                 "Ontology provides the following list of signs and symptoms for Knee pain "
+                 "syndrome. Signs and Symptoms Approximate number of patients (when available) "
+                 "Knee pain - Arthralgia - The frequency of a sign or symptom is usually listed "
+                 "as a rough estimate of the percentage of patients who have that feature."}
+# MedQuAD pairs whose answers were removed upstream (two thirds of it), matching word for word.
+DRUGS = [{"id": f"drug{n}", "focus": "Knee pain", "question": "What causes knee pain at night?",
+          "answer": ""} for n in range(4)]
+
+
+async def test_sources_with_nothing_to_quote_are_skipped_for_ones_with_an_answer(
+        tmp_path: Path, knowledge_dir: Path) -> None:
+    message = "What causes knee pain at night?"
+    settings = load_settings(data_dir=tmp_path / "data", knowledge_dir=knowledge_dir,
+                             relevance_floor=0.05, relevance_strong=0.9, top_k=1,
+                             triage_second_opinion=False)
+    build(settings, knowledge_dir, [*DRUGS, HPO])
+    engine = Engine(settings, kb=KnowledgeBase(settings, embedder=FakeEmbedder(dimension=4096)))
+    answer = await engine.answer(message)
+    assert answer.mode == "no_match"  # boilerplate and an empty answer are no answer
+    assert "Phenotype" not in answer.text
+    build(settings, knowledge_dir, [*DRUGS, HPO, KNEE])
+    engine = Engine(settings, kb=KnowledgeBase(settings, embedder=FakeEmbedder(dimension=4096)))
+    answer = await engine.answer(message)  # found past the question-only pairs
+    assert [s.id for s in answer.sources] == ["knee"]
+    assert "often from arthritis" in answer.text
