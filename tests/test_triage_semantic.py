@@ -240,6 +240,9 @@ def test_emergency_log_names_flags_not_words(triage, caplog) -> None:
     # A context sentence scored 0.80 "suicidal intent" before w13's routine context sentences.
     "can I have a few beers while I'm on amoxicillin? it's my brother's wedding saturday",
     "my mum's knees are stiff in the mornings. she's 74. he lives with my mum",
+    # A late contraceptive pill scored 0.33 "overdose" before w13's late-pill rows.
+    "I forgot my birth control pill yesterday and took it this morning, about 12 hours late. "
+    "am I still protected?",
 ])
 def test_a_benign_context_sentence_raises_no_emergency_and_no_crisis_line(triage, text) -> None:
     result = triage.classify(text)
