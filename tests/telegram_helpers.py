@@ -74,6 +74,18 @@ def build_index(root: Path) -> Path:
     return root
 
 
+def build_records_index(root: Path, records: list[dict]) -> Path:
+    """The twitching page and these JSONL records ingested into root/data; returns root."""
+    knowledge = root / "knowledge"
+    knowledge.mkdir(parents=True, exist_ok=True)
+    (knowledge / "twitching.txt").write_bytes(SAMPLE_PAGE.read_bytes())
+    (knowledge / "medicines.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    report = ingest(settings_for(root), embedder=FakeEmbedder())
+    assert report.exit_code == 0, report
+    return root
+
+
 def settings_for(root: Path, llm: FakeOpenAI | None = None, api: FakeBotApi | None = None,
                  **overrides: object) -> Settings:
     """Settings on an index folder, pointing at the fakes."""

@@ -13,8 +13,6 @@ import pytest
 
 from bot.engine import Engine
 from bot.ingest import ingest
-from bot.knowledge_base import KnowledgeBase
-from bot.llm import make_chat_model
 from bot.prompts import KNOWLEDGE, LANGUAGES, LOCALIZED, PromptError, Prompts, placeholders
 from bot.provenance import SHIPPED_LABELS, read_labels
 from bot.settings import load_settings
@@ -23,7 +21,8 @@ from bot.triage.language import LANGUAGES as TRIAGE_LANGUAGES
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.openai_server import FakeOpenAI
 from tests.shared_paths import MEDQUAD, SAMPLE_PAGE
-from tests.telegram_helpers import running_bot
+from tests.telegram_helpers import engine_for as engine_on
+from tests.telegram_helpers import running_bot, settings_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -124,13 +123,7 @@ def nih_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _engine(root: Path, llm: FakeOpenAI | None = None) -> Engine:
-    values = {"data_dir": root / "data", "knowledge_dir": root / "knowledge",
-              "relevance_floor": 0.1, "triage_second_opinion": False, "llm_max_retries": 0}
-    if llm is not None:
-        values.update(openai_api_key="test", openai_base_url=llm.base_url, openai_model="fake")
-    settings = load_settings(**values)
-    return Engine(settings, kb=KnowledgeBase(settings, embedder=FakeEmbedder()),
-                  chat_model=make_chat_model(settings))
+    return engine_on(settings_for(root, llm, relevance_floor=0.1))
 
 
 @pytest.mark.parametrize(("message", "language"), [(SPANISH, "es"), (CHINESE, "zh")])

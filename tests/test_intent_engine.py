@@ -4,7 +4,6 @@ an answer that still has its sources."""
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -12,13 +11,9 @@ import pytest
 
 from bot.answer import Answer
 from bot.engine import Engine
-from bot.ingest import ingest
-from bot.knowledge_base import KnowledgeBase
-from bot.llm import make_chat_model
-from bot.settings import load_settings
-from tests.conftest import SAMPLE_PAGE
-from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.openai_server import FakeOpenAI
+from tests.telegram_helpers import build_records_index, settings_for
+from tests.telegram_helpers import engine_for as engine_on
 
 PREGNANT = "is ibuprofen OK at 30 weeks pregnant"
 RECORDS = [
@@ -36,27 +31,12 @@ RECORDS = [
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample page and two medication replies, ingested once for the module."""
-    root = tmp_path_factory.mktemp("intent-engine")
-    knowledge = root / "knowledge"
-    knowledge.mkdir()
-    (knowledge / "twitching.txt").write_bytes(SAMPLE_PAGE.read_bytes())
-    (knowledge / "medicines.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in RECORDS), encoding="utf-8")
-    settings = load_settings(data_dir=root / "data", knowledge_dir=knowledge)
-    assert ingest(settings, embedder=FakeEmbedder()).exit_code == 0
-    return root
+    """The sample page and the medication replies, ingested once for the module."""
+    return build_records_index(tmp_path_factory.mktemp("intent-engine"), RECORDS)
 
 
 def engine_for(index_dir: Path, llm: FakeOpenAI | None = None) -> Engine:
-    values = {"data_dir": index_dir / "data", "knowledge_dir": index_dir / "knowledge",
-              "relevance_floor": 0.3, "llm_timeout": 2.0, "llm_max_retries": 0,
-              "triage_second_opinion": False}
-    if llm is not None:
-        values.update(openai_api_key="test", openai_base_url=llm.base_url, openai_model="fake")
-    settings = load_settings(**values)
-    kb = KnowledgeBase(settings, embedder=FakeEmbedder())
-    return Engine(settings, kb=kb, chat_model=make_chat_model(settings))
+    return engine_on(settings_for(index_dir, llm))
 
 
 def assert_disclaimer_last(engine: Engine, answer: Answer, language: str = "en") -> None:

@@ -12,12 +12,12 @@ import pytest
 from bot.answer import Source, doctor_name
 from bot.engine import Engine
 from bot.ingest import ingest
-from bot.knowledge_base import KnowledgeBase
-from bot.llm import make_chat_model
 from bot.settings import load_settings
 from bot.telegram.render import source_detail
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.openai_server import FakeOpenAI
+from tests.telegram_helpers import engine_for as engine_on
+from tests.telegram_helpers import settings_for
 
 QUESTION = "My eyelid keeps twitching for two weeks, should I worry about it?"
 RECORD = {"id": "probe-1", "question": QUESTION, "doctor": "Dr. Probe Tester",
@@ -36,13 +36,7 @@ def probe_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _engine(root: Path, llm: FakeOpenAI | None = None) -> Engine:
-    values = {"data_dir": root / "data", "knowledge_dir": root / "knowledge",
-              "relevance_floor": 0.1, "triage_second_opinion": False, "llm_max_retries": 0}
-    if llm is not None:
-        values.update(openai_api_key="test", openai_base_url=llm.base_url, openai_model="fake")
-    settings = load_settings(**values)
-    return Engine(settings, kb=KnowledgeBase(settings, embedder=FakeEmbedder()),
-                  chat_model=make_chat_model(settings))
+    return engine_on(settings_for(root, llm, relevance_floor=0.1))
 
 
 async def test_the_offline_answer_names_the_doctor_once(probe_dir):

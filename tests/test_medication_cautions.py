@@ -15,16 +15,11 @@ import pytest
 from bot.answer import Answer
 from bot.chinese_script import chinese
 from bot.engine import Engine
-from bot.ingest import ingest
 from bot.intent.cautions import Cautions, cautions_for, load_default
-from bot.knowledge_base import KnowledgeBase
-from bot.llm import make_chat_model
 from bot.prompts import LANGUAGES
-from bot.settings import load_settings
-from tests.conftest import SAMPLE_PAGE
-from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.openai_server import FakeOpenAI
-from tests.telegram_helpers import build_index, running_bot
+from tests.telegram_helpers import build_index, build_records_index, running_bot, settings_for
+from tests.telegram_helpers import engine_for as engine_on
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 DEV = Path(__file__).resolve().parents[1] / "bench" / "intent_data" / "dev.jsonl"
@@ -218,26 +213,11 @@ RECORDS = [
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("cautions-engine")
-    knowledge = root / "knowledge"
-    knowledge.mkdir()
-    (knowledge / "twitching.txt").write_bytes(SAMPLE_PAGE.read_bytes())
-    (knowledge / "medicines.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in RECORDS), encoding="utf-8")
-    settings = load_settings(data_dir=root / "data", knowledge_dir=knowledge)
-    assert ingest(settings, embedder=FakeEmbedder()).exit_code == 0
-    return root
+    return build_records_index(tmp_path_factory.mktemp("cautions-engine"), RECORDS)
 
 
 def engine_for(index_dir: Path, llm: FakeOpenAI | None = None) -> Engine:
-    values = {"data_dir": index_dir / "data", "knowledge_dir": index_dir / "knowledge",
-              "relevance_floor": 0.3, "llm_timeout": 2.0, "llm_max_retries": 0,
-              "triage_second_opinion": False}
-    if llm is not None:
-        values.update(openai_api_key="test", openai_base_url=llm.base_url, openai_model="fake")
-    settings = load_settings(**values)
-    return Engine(settings, kb=KnowledgeBase(settings, embedder=FakeEmbedder()),
-                  chat_model=make_chat_model(settings))
+    return engine_on(settings_for(index_dir, llm))
 
 
 def caution_text(name: str, language: str) -> str:
