@@ -181,8 +181,9 @@ class Engine:
         grounded = sorted(grounded[: self.settings.top_k],
                           key=lambda h: GROUNDING_ORDER.get(h.record.kind, 3))
         if not grounded:  # a page it can name but not quote may still help
-            pages = await asyncio.get_running_loop().run_in_executor(
-                self._search_threads, self._pages, searched)
+            pages = further_reading.pages(result.unquotable, result.query,
+                                          self.settings.relevance_floor,
+                                          self.settings.relevance_strong)
             body = "\n\n".join(p for p in (self.prompts.text("no_match", language, self.holds),
                                              further_reading.block(pages,
                                                                    self.prompts.labels(language)))
@@ -226,12 +227,6 @@ class Engine:
         result = self.retriever.search(text, limit, answerable=True)
         self.holdings.learn(self.kb, result.version)
         return result
-
-    def _pages(self, text: str) -> list:
-        """Question-only records that match (their web pages), in a search thread."""
-        result = self.retriever.search(text, self.settings.top_k * 3)
-        return further_reading.pages(result.hits, result.query, self.settings.relevance_floor,
-                                     self.settings.relevance_strong)
 
     async def triage_message(self, message: str) -> TriageResult:
         """Every code layer of the triage, off the event loop (the encoder takes milliseconds

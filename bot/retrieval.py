@@ -13,6 +13,7 @@ message (a document prior: weight_title_similarity × cosine, added to the fused
 
 from __future__ import annotations
 
+import heapq
 import logging
 from dataclasses import dataclass, field
 
@@ -62,6 +63,8 @@ class SearchResult:
     hits: list[Hit]
     version: str | None
     query: str
+    # With `answerable`: the best records left out for having no answer (a page to name).
+    unquotable: list[Hit] = field(default_factory=list)
 
 
 def fuse(ranked: dict[str, list[str]], weights: dict[str, float], k: int) -> dict[str, float]:
@@ -73,6 +76,9 @@ def fuse(ranked: dict[str, list[str]], weights: dict[str, float], k: int) -> dic
             for rank, rid in enumerate(ids):
                 scores[rid] = scores.get(rid, 0.0) + weight / (k + rank + 1)
     return scores
+
+
+UNQUOTABLE = 3  # question-only records kept aside for a no-match answer
 
 
 class Retriever:
@@ -109,7 +115,13 @@ class Retriever:
                    "keyword_questions": cfg.weight_keyword_questions,
                    "focus": cfg.weight_focus, "answers": cfg.weight_answers}
         fused = fuse(ranked, weights, cfg.rrf_k)
+        skipped: list[str] = []
+        skipped_scores: dict[str, float] = {}
         if answerable:
+            skipped = heapq.nsmallest(UNQUOTABLE, (rid for rid in fused
+                                                   if rid in version.unanswerable),
+                                      key=lambda rid: (-fused[rid], rid))
+            skipped_scores = {rid: fused[rid] for rid in skipped}
             fused = {rid: score for rid, score in fused.items()
                      if rid not in version.unanswerable}
         best = sorted(fused, key=lambda rid: (-fused[rid], rid))[: max(cfg.rerank_depth, limit)]
@@ -119,16 +131,19 @@ class Retriever:
                 fused[rid] += cfg.weight_title_similarity * title_similarity.get(rid, 0.0)
             best.sort(key=lambda rid: (-fused[rid], rid))
         best = best[:limit]
-        records = version.records(best)
+        records = version.records(best + skipped)
         similarity = dict(dense)
         bm25 = dict(keyword)
         in_list = {name: set(ids) for name, ids in ranked.items()}
-        hits = [Hit(record=records[rid], score=fused[rid],
-                    similarity=similarity.get(rid, focus_similarity.get(rid, 0.0)),
-                    keyword=bm25.get(rid, 0.0),
-                    lists=[name for name, ids in in_list.items() if rid in ids])
-                for rid in best if rid in records]
-        return SearchResult(hits, version.name, query)
+
+        def hits(ids: list[str], scores: dict[str, float]) -> list[Hit]:
+            return [Hit(record=records[rid], score=scores.get(rid, 0.0),
+                        similarity=similarity.get(rid, focus_similarity.get(rid, 0.0)),
+                        keyword=bm25.get(rid, 0.0),
+                        lists=[name for name, found in in_list.items() if rid in found])
+                    for rid in ids if rid in records]
+
+        return SearchResult(hits(best, fused), version.name, query, hits(skipped, skipped_scores))
 
     def _dense(self, version: IndexVersion, vector: np.ndarray, role: str, depth: int
                ) -> list[tuple[str, float]]:
